@@ -1,0 +1,58 @@
+# Warmline — `make help` lists the targets. `make check` is exactly what CI runs.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help install fmt lint typecheck imports test examples check demo bench clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "Warmline needs Python 3.11 or newer (found $$($(PYTHON) --version))"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install Warmline with its dev tools
+
+fmt: install ## Format the code
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+lint: install ## Ruff
+	$(BIN)/ruff check src tests bench
+
+typecheck: install ## mypy --strict on src/
+	$(BIN)/mypy
+
+imports: install ## The layer contract: cli -> web -> bootstrap -> adapters -> service -> core
+	$(BIN)/lint-imports
+
+test: install ## Run the test suite
+	$(BIN)/pytest -q
+
+examples: install ## Check every example policy and decide every example conversation
+	$(BIN)/warmline policy check examples/policies/acme-dental.yaml general saas healthcare finance local-services
+	@! $(BIN)/warmline policy check examples/policies/broken.yaml 2>/dev/null || \
+	  { echo "examples/policies/broken.yaml should fail policy check"; exit 1; }
+	@for f in examples/conversations/*.json; do \
+	  $(BIN)/warmline decide $$f --policy examples/policies/acme-dental.yaml > /dev/null || exit 1; \
+	done; echo "ok: every example conversation decided"
+
+check: lint typecheck imports examples test ## Everything CI runs
+
+demo: install ## Decide a bundled example conversation (the server demo arrives with `warmline serve`)
+	$(BIN)/warmline decide examples/conversations/cancellation.json --policy examples/policies/acme-dental.yaml
+
+bench: install ## Benchmarks: print numbers and same-run ratios
+	$(BIN)/python bench/bench_rules.py
+	$(BIN)/python bench/bench_decide.py
+
+clean: ## Remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,35 @@
+"""The `warmline` command. Exit codes are mapped in one place (`run`): 0 success,
+1 invalid input (the message names file, line and field), 2 usage error."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from warmline.cli import decide as decide_commands
+from warmline.cli import policy as policy_commands
+from warmline.cli.console import run
+
+app = typer.Typer(
+    name="warmline",
+    help="Decide when, where and how an AI agent hands a customer to a person.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+decide_commands.register(app)
+app.add_typer(policy_commands.policy_app, name="policy")
+
+
+def _register_intents() -> None:
+    from warmline.cli.intents import intents_app
+
+    app.add_typer(intents_app, name="intents")
+
+
+_register_intents()
+
+
+def main() -> None:
+    sys.exit(run(app))

@@ -1,0 +1,72 @@
+"""Builders for tests — Warmline's own and those of people writing adapters or policies.
+
+    conv = make_conversation(turns=[customer("I want to cancel"), ai("Sorry to hear", 0.9)])
+    policy = make_policy(triggers=[{"name": "cancel", "when": 'intent == "cancel"'}])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from warmline.core.conversation import Conversation, parse_conversation
+from warmline.core.intents import IntentPrediction
+from warmline.core.policy import Policy
+from warmline.core.policy_reader import parse_policy
+
+#: A Tuesday, mid-morning in New York: inside every bundled policy's business hours.
+T0 = datetime.fromisoformat("2026-11-24T10:00:00-05:00")
+
+
+def customer(text: str, **fields: Any) -> dict[str, Any]:
+    return {"speaker": "customer", "text": text, **fields}
+
+
+def ai(text: str, confidence: float | None = None, **fields: Any) -> dict[str, Any]:
+    turn: dict[str, Any] = {"speaker": "ai", "text": text, **fields}
+    if confidence is not None:
+        turn["confidence"] = confidence
+    return turn
+
+
+def make_conversation(
+    *, turns: list[Mapping[str, Any]] | None = None, start: datetime = T0,
+    step_seconds: float = 5.0, **overrides: Any,
+) -> Conversation:
+    """A valid conversation; turns without `at` get one, `step_seconds` apart from `start`."""
+    timed = []
+    for i, turn in enumerate(turns or [customer("Hi, I have a question.")]):
+        item = dict(turn)
+        item.setdefault("at", (start + timedelta(seconds=step_seconds * (i + 1))).isoformat())
+        timed.append(item)
+    data: dict[str, Any] = {"id": "c-test", "channel": "chat", "started_at": start.isoformat(),
+                            "customer": {}, "turns": timed}
+    data.update(overrides)
+    return parse_conversation(data)
+
+
+def make_policy(**sections: Any) -> Policy:
+    """A valid policy: a minimal base (UTC, always open, queue `front-desk`) plus
+    `sections`, which replace the base's top-level keys."""
+    data: dict[str, Any] = {
+        "version": 1, "name": "test", "timezone": "UTC",
+        "defaults": {"queue": "front-desk", "threshold": 0.6, "cost_of_escalation": 6.0},
+        "queues": {"front-desk": {"skills": ["general"]}},
+    }
+    data.update(sections)
+    return parse_policy(data, source="<test>")
+
+
+class FixedClassifier:
+    """An intent classifier that answers from a table of exact texts (else `oos`)."""
+
+    def __init__(self, table: Mapping[str, IntentPrediction], default: IntentPrediction | None
+                 = None) -> None:
+        self.table = dict(table)
+        self.default = default or IntentPrediction("oos", 0.9)
+        self.calls: list[str] = []
+
+    def predict(self, text: str) -> IntentPrediction:
+        self.calls.append(text)
+        return self.table.get(text, self.default)
