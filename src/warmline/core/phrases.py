@@ -1,0 +1,207 @@
+"""The phrase patterns behind the built-in signals of SPEC §3 (`signals:`), compiled once at import.
+
+Every pattern runs on `normalise(text)`: lower case, straight apostrophes, single spaces. The
+lists were grown on development splits only (see `bench/eval_signals.py`), never on held-out data.
+"""
+
+from __future__ import annotations
+
+import re
+
+# --- human_requested -------------------------------------------------------------------------
+
+_DET = r"(?:(?:a|an|the|your|some|any|one of your|one of the|a real|to a) )?"
+_ADJ = r"(?:(?:real|live|actual|human|physical|proper|real live|live human|flesh and blood) )?"
+_QUAL = (r"(?:(?:customer|client|member) )?(?:(?:service|services|care|support|sales|billing|"
+         r"technical|tech|account|help ?desk|chat|call cent(?:er|re)) )?")
+# "reprehensitive", "representitive", "represntative" ...: speech-to-text and typing slips.
+_REPRESENTATIVE = r"re?p(?:re|er|ra|ri)h?[ei]?s[ea]?n?t[aeiou]?t?[iaeo]?ve?s?|representative"
+_STAFF = (rf"(?:{_REPRESENTATIVE}|rep|reps|agents?|operators?|associates?|advis[eo]rs?|executives?|"
+          r"specialists?|staff members?|team members?|employees?|attendants?|consultants?)")
+# An agent of another trade ("find an insurance agent near me", NatCS FindAgent) is no handoff:
+# such qualifiers are simply not in _QUAL, and these words after the noun rule it out.
+_NOT_HANDOFF_AFTER = (r"(?! (?:near|nearby|close|in my (?:area|city|town|state)|around me|"
+                      r"licen[cs]e|code|id|number|portal|app|login|commission|fees?))")
+_NOUN_CORE = (
+    rf"(?:{_ADJ}(?:person|people|human beings?|humans?)"
+    r"(?! (?:added|removed|(?:on|to|from|in) (?:my|our|the) (?:plan|policy|account|card)))"
+    rf"|{_ADJ}{_QUAL}{_STAFF}{_NOT_HANDOFF_AFTER}"
+    r"|manager|supervisor|superior|boss|person in charge|team lead(?:er)?"
+    r"|customer (?:service|services|care|support)(?: (?:team|department|desk|line|office))?"
+    r"|front desk|help ?desk|reception(?:ist)?|call cent(?:er|re)|live (?:chat|support)"
+    r"|member of (?:staff|the staff|the team|your team)"
+    r"|one of your (?:people|staff|team|colleagues|agents|reps|representatives|employees)"
+    r"|[a-z]+ (?:department|dept|team))"
+)
+_NOUN = rf"{_DET}(?:{_NOUN_CORE}|someone|somebody|anyone|anybody|some one|someone real)\b"
+_NOUN_NO_PRONOUN = rf"{_DET}{_NOUN_CORE}\b"
+_ADVERB = r"(?: (?:directly|right now|now|immediately|quickly|asap|please|again|straight))?"
+
+HUMAN_REQUEST = re.compile("|".join([
+    # "talk to a person", "speak with someone", "chat with an agent", "get through to a human"
+    rf"\b(?:talk|speak|chat|converse|communicate|get through|be put through){_ADVERB} "
+    rf"(?:to|with) {_NOUN}",
+    # "connect me to an agent", "transfer my call to a representative", "connect to agent"
+    r"\b(?:connect|transfer|put|patch|switch|pass|hand|forward|route|redirect|escalate)"
+    r"(?: (?:me|us|my call|this call|the call|this|my case|my issue|it))?"
+    rf"(?: (?:over|through|across|back))?{_ADVERB} (?:to|with) {_NOUN}",
+    rf"\b(?:be|get|being) (?:connected|transferred|put through|passed|routed|redirected|escalated)"
+    rf" (?:to|with) {_NOUN}",
+    rf"\b(?:reach|contact|get hold of|get ahold of|get in touch with) {_NOUN}",
+    # "can I get a human", "I need a real person", "I want the manager", "give me an agent"
+    r"\b(?:want|need|get|give me|gimme|request|requesting|prefer|looking for|where(?:'s| is| are)"
+    rf"|find me|bring me|get me|send me|i'd like|i would like) {_NOUN_NO_PRONOUN}",
+    # "transfer me", "put me through", "escalate this"
+    r"\b(?:put|patch|pass|hand|switch) me (?:over|through|across)\b",
+    r"\btransfer me\b(?! (?:\$|\d|money|funds|cash|the money|my money))",
+    r"\b(?:transfer|connect) (?:my|this|the) call\b",
+    r"\bescalate (?:this|it|me|my (?:issue|case|complaint|ticket|problem|call|query))\b",
+    r"\b(?:want|need|request|like) (?:an |to )?escalat(?:e|ion)\b",
+    # "agent please", "human pls"
+    r"\b(?:agent|human|representative|rep|operator|real person|live person|person|supervisor"
+    r"|manager) (?:please|pls|plz)\b",
+    # "a real person", "live agent", "someone real": identity questions are ruled out afterwards
+    r"\b(?:real|live|actual|human|physical) (?:person|human|agent|representative|rep|operator"
+    r"|people|someone|somebody|being)s?\b|\b(?:someone|somebody) real\b",
+    # "is there anyone available", "any humans online"
+    r"\b(?:is there|are there|is|any) (?:anyone|anybody|someone|somebody|a human|a person|an agent"
+    r"|a real person|humans|agents|a live agent|a representative|a rep)(?: [a-z]+)? (?:available"
+    r"|online|around|there to help|to help|who can help|i can (?:talk|speak|chat)"
+    r"|to (?:talk|speak|chat))\b",
+    r"\b(?:someone|somebody|anyone|anybody|a person|a human|an agent) (?:i can|who i can|to) "
+    r"(?:talk|speak|chat) (?:to|with)\b",
+    r"\bwho (?:can|could|do|should) i (?:talk|speak|chat) (?:to|with)\b",
+    r"\b(?:human|person|agent|representative|rep|someone real) (?:to|who can|that can) "
+    r"(?:talk|speak|chat|answer|help|assist)\b",
+    # "have someone call me", "need a call from your representative"
+    r"\b(?:have|get|can|could|let) (?:someone|somebody|a person|a human|an agent|a representative"
+    r"|a rep|a manager|a supervisor|your (?:agent|representative|rep|team|manager)) (?:to )?"
+    r"(?:call|ring|phone|contact) (?:me|us)\b",
+    r"\bcall (?:back )?from (?:a |an |your |the )?(?:representative|rep|agent|person|human"
+    r"|executive|manager|supervisor|someone)\b",
+]))
+
+# IVR style: the whole utterance is the request ("representative", "agent agent", "operator!").
+_BARE_NOUN = (r"(?:(?:a|an|the|some) )?(?:(?:real|live|actual|human) )?(?:agent|representative"
+              rf"|{_REPRESENTATIVE}|rep|operator|human|person|customer (?:service|care|support)"
+              r"|help ?desk|front desk|reception|manager|supervisor|live chat|live support)s?")
+HUMAN_BARE = re.compile(
+    r"(?:(?:hi|hello|hey|ok|okay|yes|yeah|yep|um+|uh+|just|please|pls|plz|i said|again) )*"
+    rf"{_BARE_NOUN}(?: (?:{_BARE_NOUN}|please|pls|plz|now|right now|asap|immediately|thanks"
+    r"|thank you|again))*"
+)
+
+# Scope of a negation or an identity question: the clause before a match.
+CLAUSE_BREAK = re.compile(r"[,.;:!?]| but | so | and | then | or | because ")
+NEGATION = re.compile(
+    r"\b(?:don'?t|do not|doesn'?t|does not|didn'?t|did not)(?! know)\b"
+    r"|\b(?:won'?t|will not|wouldn'?t|would not|never|no need|not|no longer|without|rather not"
+    r"|instead of|neither|nor)\b|\bno \Z"
+)
+# "are you a real person?", "is this a live agent": asking what the AI is, not asking for a person.
+IDENTITY_QUESTION = re.compile(
+    r"\b(?:are you|am i (?:talking|speaking|chatting) (?:to|with)|is this|is it|you'?re|you are"
+    r"|if you|whether you|i'?m|i am|was it|are they|that you)(?: a| an)?(?: really)? \Z"
+)
+
+# --- ai_failures -----------------------------------------------------------------------------
+
+AI_FAILURE = re.compile("|".join([
+    # "I didn't quite understand", "I'm not sure I follow", "I could not recognise that"
+    r"\b(?:didn'?t|did not|don'?t|do not|couldn'?t|could not|can'?t|cannot|not able to|unable to"
+    r"|wasn'?t able to|was not able to|not sure (?:that )?i|failed to)(?: [a-z]+)? (?:understand"
+    r"|follow|comprehend|recogni[sz]e)(?! your (?:frustration|concern|situation|feelings))\b",
+    r"\b(?:didn'?t|did not|couldn'?t|could not|can'?t|cannot|unable to|wasn'?t able to|failed to)"
+    r"(?: [a-z]+)? (?:catch|hear|get|make out|process) (?:that|this|what|it|you|your (?:last"
+    r"|answer|response|message|reply|question|request))\b",
+    r"\b(?:not sure|don'?t know|do not know) what you (?:mean|meant|are asking|'re asking|want)\b",
+    # "could you rephrase", "please say that again", "come again?"
+    r"\b(?:could|can|would|will) you (?:please |kindly |maybe )?(?:rephrase|reword|repeat (?:that"
+    r"|it|your|what)|say (?:that|it) again|say (?:that|it) (?:differently|another way)|restate"
+    r"|try (?:again|asking)|clarify (?:what you mean|that|your (?:question|request)))",
+    r"\bplease (?:rephrase|reword|repeat (?:that|it|your)|try again|say (?:that|it) again)"
+    r"|\btry (?:rephrasing|rewording)|\bcome again\b|\bpardon\?|\bsay that again\b",
+    # "I'm not able to help with that", "I can't do that", "that's outside what I can do"
+    r"\b(?:can'?t|cannot|can not|not able to|unable to|don'?t know how to)(?: really)? "
+    r"(?:help|assist)(?: you)?(?: with)? (?:that|this|it|those|these|your request|that request"
+    r"|that question|this request|this question)\b",
+    r"\b(?:can'?t|cannot|can not|not able to|unable to) (?:do|handle) (?:that|this|it)\b",
+    r"\bnot something (?:i|that i) (?:can|am able to|'m able to)\b",
+    r"\b(?:outside|beyond) (?:of )?(?:my|what i|the scope of what i)\b|\bout of (?:my )?scope\b",
+    r"\bi(?:'m| am) (?:only|just) (?:able|here|programmed|designed|trained|set up) to\b",
+    r"\bi (?:can|could) only (?:help|assist|answer|handle|do|deal|support|provide|tell|file|play"
+    r"|retrieve|book|check|process|talk|discuss)\b",
+    r"\bi(?:'m| am) not (?:programmed|designed|trained|able|equipped) to (?:help|answer|assist"
+    r"|handle|do)\b",
+    r"\bi (?:don'?t|do not) have (?:an answer|the answer|any information|information|that"
+    r" information|details) (?:to|about|on|for) (?:that|this)\b",
+    r"\bi(?:'m| am) (?:having trouble|struggling) (?:understanding|with (?:that|this|your"
+    r" request))|\bsomething went wrong\b",
+]))
+
+# --- frustration -----------------------------------------------------------------------------
+
+_MASK = r"[*#@$%&]"
+# Weight of each cue family (0..1): one cue's contribution to a turn, combined by noisy-OR.
+CUE_WEIGHTS: dict[str, float] = {
+    "calm": 0.0,        # a negated cue: "I'm not angry", "no complaints"
+    "swear": 0.55,      # profanity, masked or not
+    "insult": 0.55,     # "useless", "ridiculous", "waste of time", "what the hell"
+    "repeat": 0.40,     # "third time", "I've called 3 times", "I already told you"
+    "upset": 0.35,      # "frustrated", "annoyed", "not helping", "terrible", "damn"
+    "mild": 0.15,       # "again", "ugh", "seriously", "!!", "??"
+    "shout": 0.25,      # "!!!" (upper-case shouting is measured on the raw text)
+}
+_NUMBER = r"(?:\d+|two|three|four|five|six|seven|eight|nine|ten|several|many|multiple|so many|a dozen)"
+FRUSTRATION_CUE = re.compile("|".join([
+    r"(?P<calm>\b(?:not|n't|never|no longer|nothing) (?:[a-z']+ )?(?:angry|upset|mad|annoyed"
+    r"|frustrated|a problem|bad|terrible|complaining|ridiculous|useless|unhappy)\b"
+    r"|\bno (?:complaints?|problem|worries)\b|\bnot the (?:worst|third time)\b)",
+    r"(?P<swear>\b(?:fuck\w*|f\*?cking|motherf\w+|shit\w*|bullshit|bs|wtf|ffs|stfu|omfg|goddamn\w*"
+    r"|bastards?|assholes?|bitch\w*|dickheads?|piss(?:ed|ing)? off|screw (?:you|this|that|it)"
+    rf"|effing|fricking)\b|\b[a-z]{_MASK}{{2,}}[a-z]*|{_MASK}{{4,}})",
+    r"(?P<insult>\b(?:useless|ridiculous|absurd|unacceptable|outrageous|pathetic|incompetent"
+    r"|idiot\w*|stupid|moron\w*|dumb|worst|disgrace\w*|appalling|atrocious|garbage|rubbish"
+    r"|a joke|fed up|sick (?:and tired )?of|had enough|enough is enough|furious|livid|pissed"
+    r"|fuming|infuriat\w+|waste of (?:my |our )?(?:time|money)|wast(?:ing|ed) my time"
+    r"|thanks for nothing|what the (?:hell|heck)|the hell|hell no|are you (?:kidding|serious"
+    r"|joking|deaf|stupid|even listening)|you (?:must be|gotta be|have got to be) kidding"
+    r"|kidding me|for (?:god|christ|heaven|pete|crying out loud)'?s? sake|scam(?:mers?|med)?"
+    r"|rip[- ]?off|liars?|never again|disgusting|shameful|horrendous)\b)",
+    r"(?P<repeat>\b(?:second|2nd|third|3rd|fourth|4th|fifth|5th|sixth|tenth|hundredth"
+    r"|millionth|umpteenth|last) time\b"
+    rf"|\b(?:called|contacted|tried|asked|written|wrote|emailed|messaged|told you|explained"
+    rf"|been here|rang|phoned|chatted|complained|reached out)(?: you| this| about this)? {_NUMBER}"
+    rf" times\b|\b{_NUMBER} times (?:already|now|today|this week|this month|before)\b"
+    r"|\bhow many (?:more )?times\b|\b(?:already|just) (?:told|said|gave|explained|answered|asked"
+    r"|sent|provided)\b|\b(?:as|like) i (?:said|told you|already said|mentioned)\b"
+    r"|\bi keep (?:asking|telling|saying|getting|trying|calling|explaining)\b|\bover and over\b"
+    r"|\bagain and again\b|\byet again\b|\bevery (?:single )?time\b|\bstill (?:not|no|nothing"
+    r"|waiting|haven'?t|hasn'?t|isn'?t|doesn'?t|can'?t|don'?t|didn'?t|broken|wrong)\b)",
+    r"(?P<upset>\b(?:angry|annoyed|annoying|irritat\w+|frustrat\w+|upset|mad at|exasperat\w+"
+    r"|terrible|horrible|awful|hate|hating|sucks?|damn\w*|dammit|crap\w*|bloody|freaking|frigging"
+    r"|not (?:helping|helpful|listening|happy|good enough|working)|no help|unhelpful|helpless"
+    r"|(?:doesn'?t|didn'?t|don'?t|isn'?t) (?:help|helping|work|working|understand|listen)"
+    r"|aren'?t (?:listening|helping)|you (?:don'?t|do not) (?:get it|understand)"
+    r"|(?:nobody|no one|no-one) (?:is )?(?:help\w*|answer\w*|respond\w*|cares|listens)"
+    r"|complain\w*|disappoint\w*|unhappy|poor service|bad service|unbelievable"
+    r"|can'?t believe|give me a break|come on|get your act together|report you|lawyer|sue you"
+    r"|oh great|just great|great job|thanks a lot|yeah right|so helpful|very helpful not"
+    r"|why (?:is|isn'?t|won'?t|can'?t|does|doesn'?t) (?:it|this|anything|nothing))\b)",
+    r"(?P<mild>\b(?:again|ugh+|argh+|seriously|hurry|jeez|geez|sigh|smh|whatever|annoy)\b"
+    r"|!!(?!!)|\?\?+|[?!]{2,}(?<=\?!|!\?))",
+    r"(?P<shout>!{3,})",
+]))
+# A calm turn that also sounds satisfied lowers the score faster than a neutral answer.
+SATISFIED = re.compile(
+    r"\b(?:thanks|thank you|thx|ty|great|perfect|awesome|excellent|wonderful|lovely|appreciate"
+    r"|cheers|brilliant|fantastic|that helps|that works|sounds good|all good|no worries)\b"
+)
+CAPS_WORD = re.compile(r"\b[A-Z][A-Z']+\b")
+ANY_WORD = re.compile(r"\b[A-Za-z][A-Za-z']+\b")
+# Upper-case words that are names, not shouting.
+ACRONYMS = frozenset({
+    "OK", "PIN", "ATM", "DOB", "ID", "SSN", "USA", "UK", "US", "SMS", "OTP", "KYC", "EMI", "UPI",
+    "COD", "FAQ", "TV", "PC", "PM", "AM", "AI", "FBI", "IRS", "CEO", "IBAN", "VAT", "ETA", "ASAP",
+    "DM", "IT", "HR", "API", "URL", "IP", "PDF", "NYC", "LA", "CA", "TX", "NY", "EU", "GPS",
+})
