@@ -36,7 +36,7 @@ def make_conversation(
 ) -> Conversation:
     """A valid conversation; turns without `at` get one, `step_seconds` apart from `start`."""
     timed = []
-    for i, turn in enumerate(turns or [customer("Hi, I have a question.")]):
+    for i, turn in enumerate([customer("Hi, I have a question.")] if turns is None else turns):
         item = dict(turn)
         item.setdefault("at", (start + timedelta(seconds=step_seconds * (i + 1))).isoformat())
         timed.append(item)

@@ -230,7 +230,7 @@ def test_decision_is_deterministic() -> None:
     ("local.hour == 15", True), ("local.weekday == 2", True), ("human_requested", False),
     ("frustration < 0.5", True), ("ai_failures == 0", True), ("repeat_contacts == 0", True),
     ('channel == "chat"', True),
-], ids=lambda v: str(v))
+], ids=str)
 def test_every_rule_name_of_the_spec_is_available(when: str, expected: bool) -> None:
     p = policy(triggers=[{"name": "t", "when": when}])
     conv = make_conversation(
@@ -249,5 +249,5 @@ def test_started_at_alone_with_naive_fallback_is_rejected() -> None:
     conv = make_conversation(turns=[], started_at=None)
     with pytest.raises(ConversationError, match="has no time"):
         decide(conv, policy())
-    assert decide(conv, policy(), now=datetime.fromisoformat("2026-11-24T10:00:00+00:00")
-                  ).action is Action.CONTINUE
+    fallback = datetime.fromisoformat("2026-11-24T10:00:00+00:00")
+    assert decide(conv, policy(), now=fallback).action is Action.CONTINUE

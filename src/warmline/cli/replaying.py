@@ -100,14 +100,14 @@ def replay_stream(source: str, decider: Decider, *, out: Path | None, quiet: boo
                             transient=False)
         stack.enter_context(progress)
         task = progress.add_task("replay", total=size, n=0)
-        _run(stream, sink, decider, stats, source, progress, task)
+        _run(stream, sink, decider, stats, source=source, progress=progress, task=task)
         progress.update(task, completed=size, n=stats.total)
     _summary(stats, Console(stderr=out is None))
     return stats.errors
 
 
-def _run(stream: IO[bytes], sink: IO[str], decider: Decider, stats: ReplayStats, source: str,
-         progress: Progress, task: Any) -> None:
+def _run(stream: IO[bytes], sink: IO[str], decider: Decider, stats: ReplayStats, *,
+         source: str, progress: Progress, task: Any) -> None:
     dumps = json.dumps
     for number, line in _lines(stream):
         try:

@@ -244,7 +244,7 @@ def read_turn(r: _Reader, data: object, path: str) -> Turn | None:
     speaker_value = obj.get("speaker")
     speaker: Speaker | None = None
     try:
-        speaker = Speaker(speaker_value)
+        speaker = Speaker(str(speaker_value))
     except ValueError:
         r.fail(f"{path}.speaker", f"expected one of customer, ai, rep, system, got "
                f"{_describe(speaker_value)}")

@@ -18,12 +18,12 @@ from warmline.core.situation import Situation, assess
 
 
 def _trigger_detail(trigger: Trigger, s: Situation) -> str:
-    names = trigger.rule.when.names
-    if "intent" in names and s.intent.label is not None:
+    detail = trigger.rule.when.source
+    if "intent" in trigger.rule.when.names and s.intent.label is not None:
         conf = s.intent.confidence
         how = f"{conf:.2f}, {s.intent.source}" if conf is not None else s.intent.source
-        return f"intent {s.intent.label} ({how}); when: {trigger.rule.when.source}"
-    return f"when: {trigger.rule.when.source}"
+        detail += f" (intent {s.intent.label}, {how})"
+    return detail
 
 
 def find_reasons(policy: Policy, s: Situation, triggers: Sequence[Trigger]) -> list[Reason]:

@@ -64,8 +64,13 @@ def _day_range(key: str) -> list[int]:
 def _intervals(key: str, value: object) -> list[tuple[int, int]]:
     if isinstance(value, str) and value.strip().lower() == "closed":
         return []
-    items: list[object] = value if isinstance(value, list) else (
-        value.split(",") if isinstance(value, str) else [value])
+    items: list[object]
+    if isinstance(value, list):
+        items = list(value)
+    elif isinstance(value, str):
+        items = list(value.split(","))
+    else:
+        items = [value]
     out: list[tuple[int, int]] = []
     for item in items:
         match = _INTERVAL.match(item) if isinstance(item, str) else None

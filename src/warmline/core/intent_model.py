@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +22,7 @@ FloatArray = npt.NDArray[np.float32]
 _WORD = re.compile(r"\w+")
 _DIGIT = re.compile(r"\d")
 CHAR_PREFIX = "#"  # marks character n-grams; a word term never contains it
+_CHAR_CACHE_SIZE = 100_000  # words; bounds the memo of each model
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,15 +39,10 @@ def extract_terms(text: str, spec: FeatureSpec) -> list[str]:
     """The terms of one utterance: lower-cased words, word n-grams and ``#``-prefixed
     character n-grams of each word padded with spaces. Digits all read as ``0``."""
     words = _WORD.findall(_DIGIT.sub("0", text.lower()))
-    terms: list[str] = list(words)
-    for n in range(2, spec.word_ngrams + 1):
-        terms.extend(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
+    terms = _word_terms(words, spec.word_ngrams)
     if spec.char_max:
         for word in words:
-            padded = f" {word} "
-            size = len(padded)
-            for n in range(spec.char_min, min(spec.char_max, size) + 1):
-                terms.extend(CHAR_PREFIX + padded[i : i + n] for i in range(size - n + 1))
+            terms.extend(_char_terms(word, spec))
     return terms
 
 
@@ -73,6 +69,8 @@ class LinearIntentModel:
     oos_threshold: float = 0.0
     question_types: Mapping[str, str] = field(default_factory=dict)
     features: FeatureSpec = field(default_factory=FeatureSpec)
+    _char_cache: dict[str, tuple[int, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         n_features, n_labels = self.weights.shape
@@ -85,51 +83,94 @@ class LinearIntentModel:
 
     def predict(self, text: str) -> IntentPrediction:
         """The intent of one utterance, ``"oos"`` when below the threshold or predicted so."""
-        return self.decide(self.probabilities(text))
+        logits = self._logits(text)
+        best = int(logits.argmax())
+        top = 1.0 / float(np.exp(logits - logits[best]).sum())
+        return self._prediction(best, top)
 
     def predict_many(self, texts: Sequence[str]) -> list[IntentPrediction]:
-        """``predict`` for many utterances, scored in one vectorised pass."""
+        """``predict`` for many utterances."""
         return [self.decide(row) for row in self.probabilities_many(texts)]
 
     def probabilities(self, text: str) -> FloatArray:
         """Softmax probabilities over ``labels`` for one utterance (before the threshold)."""
-        index, values = self._features(text)
-        logits = values @ self.weights[index] + self.biases
-        return _softmax(logits)
+        return _softmax(self._logits(text))
 
     def probabilities_many(self, texts: Sequence[str]) -> FloatArray:
-        """(len(texts), n_labels) probabilities; same numbers as ``probabilities`` per row."""
-        logits = np.tile(self.biases, (len(texts), 1))
+        """(len(texts), n_labels) probabilities; the same numbers as ``probabilities``."""
+        logits = np.empty((len(texts), len(self.labels)), dtype=np.float32)
         for row, text in enumerate(texts):
-            index, values = self._features(text)
-            logits[row] += values @ self.weights[index]
+            logits[row] = self._logits(text)
         return _softmax(logits)
 
     def decide(self, probs: FloatArray) -> IntentPrediction:
-        """Turn probabilities into a prediction. For ``"oos"`` under the threshold the
-        confidence is ``1 - top``: the mass the model did not put on its best intent."""
+        """Turn one row of probabilities into a prediction."""
         best = int(np.argmax(probs))
-        top = float(probs[best])
+        return self._prediction(best, float(probs[best]))
+
+    def _prediction(self, best: int, top: float) -> IntentPrediction:
+        """Below the threshold the answer is ``"oos"`` with confidence ``1 - top``: the mass
+        the model did not put on its best intent."""
         label = self.labels[best]
         if label != OUT_OF_SCOPE and top < self.oos_threshold:
             return IntentPrediction(OUT_OF_SCOPE, round(1.0 - top, 6))
         return IntentPrediction(label, round(top, 6), self.question_types.get(label))
 
-    def _features(self, text: str) -> tuple[list[int], FloatArray]:
-        counts = Counter(extract_terms(text, self.features))
+    def _logits(self, text: str) -> FloatArray:
+        """Biases plus the L2-normalised sublinear TF-IDF vector times the weights."""
+        counts = self._counts(text)
+        if not counts:
+            return self.biases
+        index = np.fromiter(counts, dtype=np.intp, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+        np.log(tf, out=tf)
+        tf += np.float32(1.0)  # sublinear tf: 1 + log(count)
+        values = tf * self.idf[index]
+        values *= np.float32(1.0 / math.sqrt(float(values @ values)))
+        # float32 throughout; numpy's stubs widen a float32 matmul to float64.
+        return cast(FloatArray, values @ self.weights[index] + self.biases)
+
+    def _counts(self, text: str) -> dict[int, int]:
+        """Counts of the known terms by feature index; the vocabulary is one-to-one, so this
+        equals counting by term."""
+        words = _WORD.findall(_DIGIT.sub("0", text.lower()))
         vocabulary = self.vocabulary
-        index: list[int] = []
-        tf: list[float] = []
-        for term, count in counts.items():
+        counts: dict[int, int] = {}
+        for term in _word_terms(words, self.features.word_ngrams):
             position = vocabulary.get(term)
             if position is not None:
-                index.append(position)
-                tf.append(1.0 + math.log(count))
-        values = np.asarray(tf, dtype=np.float32) * self.idf[index]
-        norm = float(np.sqrt(values @ values))
-        if norm > 0.0:
-            values /= norm
-        return index, values
+                counts[position] = counts.get(position, 0) + 1
+        if self.features.char_max:
+            for word in words:
+                for position in self._char_indices(word):
+                    counts[position] = counts.get(position, 0) + 1
+        return counts
+
+    def _char_indices(self, word: str) -> tuple[int, ...]:
+        """Known character n-gram indices of one word, memoised: words repeat a lot."""
+        cached = self._char_cache.get(word)
+        if cached is None:
+            vocabulary = self.vocabulary
+            cached = tuple(position for term in _char_terms(word, self.features)
+                           if (position := vocabulary.get(term)) is not None)
+            if len(self._char_cache) < _CHAR_CACHE_SIZE:
+                self._char_cache[word] = cached
+        return cached
+
+
+def _word_terms(words: list[str], max_n: int) -> list[str]:
+    terms = list(words)
+    for n in range(2, max_n + 1):
+        terms.extend(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
+    return terms
+
+
+def _char_terms(word: str, spec: FeatureSpec) -> list[str]:
+    padded = f" {word} "
+    size = len(padded)
+    return [CHAR_PREFIX + padded[i : i + n]
+            for n in range(spec.char_min, min(spec.char_max, size) + 1)
+            for i in range(size - n + 1)]
 
 
 def _softmax(logits: FloatArray) -> FloatArray:

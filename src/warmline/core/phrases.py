@@ -15,7 +15,7 @@ _ADJ = r"(?:(?:real|live|actual|human|physical|proper|real live|live human|flesh
 _QUAL = (r"(?:(?:customer|client|member) )?(?:(?:service|services|care|support|sales|billing|"
          r"technical|tech|account|help ?desk|chat|call cent(?:er|re)) )?")
 # "reprehensitive", "representitive", "represntative" ...: speech-to-text and typing slips.
-_REPRESENTATIVE = r"re?p(?:re|er|ra|ri)h?[ei]?s[ea]?n?t[aeiou]?t?[iaeo]?ve?s?|representative"
+_REPRESENTATIVE = r"rep[a-z]{0,5}s[a-z]{0,4}t[a-z]{0,3}ve?s?"
 _STAFF = (rf"(?:{_REPRESENTATIVE}|rep|reps|agents?|operators?|associates?|advis[eo]rs?|executives?|"
           r"specialists?|staff members?|team members?|employees?|attendants?|consultants?)")
 # An agent of another trade ("find an insurance agent near me", NatCS FindAgent) is no handoff:
@@ -28,7 +28,8 @@ _NOUN_CORE = (
     rf"|{_ADJ}{_QUAL}{_STAFF}{_NOT_HANDOFF_AFTER}"
     r"|manager|supervisor|superior|boss|person in charge|team lead(?:er)?"
     r"|customer (?:service|services|care|support)(?: (?:team|department|desk|line|office))?"
-    r"|front desk|help ?desk|reception(?:ist)?|call cent(?:er|re)|live (?:chat|support)"
+    r"(?! (?:no|number|numbers|phone|contact|email|hours|timings?|address)\b)"
+    r"|front desk|help ?desk|reception(?:ist)?|live (?:chat|support)"
     r"|member of (?:staff|the staff|the team|your team)"
     r"|one of your (?:people|staff|team|colleagues|agents|reps|representatives|employees)"
     r"|[a-z]+ (?:department|dept|team))"
@@ -57,14 +58,16 @@ HUMAN_REQUEST = re.compile("|".join([
     r"\b(?:transfer|connect) (?:my|this|the) call\b",
     r"\bescalate (?:this|it|me|my (?:issue|case|complaint|ticket|problem|call|query))\b",
     r"\b(?:want|need|request|like) (?:an |to )?escalat(?:e|ion)\b",
-    # "agent please", "human pls"
-    r"\b(?:agent|human|representative|rep|operator|real person|live person|person|supervisor"
-    r"|manager) (?:please|pls|plz)\b",
-    # "a real person", "live agent", "someone real": identity questions are ruled out afterwards
-    r"\b(?:real|live|actual|human|physical) (?:person|human|agent|representative|rep|operator"
-    r"|people|someone|somebody|being)s?\b|\b(?:someone|somebody) real\b",
+    # Mentions, void inside a question about what the AI is ("are you a bot or a real person?"):
+    # "agent please" (but not "a nearby agent please"), "a real person", "live agent"
+    r"(?P<mention>\b(?<!insurance )(?<!travel )(?<!estate )(?<!nearby )(?<!local )(?<!delivery )"
+    r"(?<!my )(?:agent|human|representative|rep|operator|real person|live person|person"
+    r"|supervisor|manager) (?:please|pls|plz)\b"
+    r"|\b(?:real|live|actual|physical) (?:human beings?|person|human|agent|representative|rep"
+    r"|operator|people|someone|somebody)s?\b"
+    r"|\bhuman (?:agent|representative|rep|operator)s?\b|\b(?:someone|somebody) real\b)",
     # "is there anyone available", "any humans online"
-    r"\b(?:is there|are there|is|any) (?:anyone|anybody|someone|somebody|a human|a person|an agent"
+    r"\b(?:is the?re?|are there|is|any) (?:anyone|anybody|someone|somebody|a human|a person|an agent"
     r"|a real person|humans|agents|a live agent|a representative|a rep)(?: [a-z]+)? (?:available"
     r"|online|around|there to help|to help|who can help|i can (?:talk|speak|chat)"
     r"|to (?:talk|speak|chat))\b",
@@ -91,18 +94,25 @@ HUMAN_BARE = re.compile(
     r"|thank you|again))*"
 )
 
-# Scope of a negation or an identity question: the clause before a match.
+# A negation voids a match when only these words stand between them: "I don't really need to
+# talk to anyone" is negated, "the query is not answered, can you connect me to an agent" is not.
 CLAUSE_BREAK = re.compile(r"[,.;:!?]| but | so | and | then | or | because ")
+_FILLER = (r"(?:really|want|wanna|need|needs|to|have|like|would|think|i|even|going|gonna|be"
+           r"|able|get|actually|necessarily|a|an|the|any|wish|care|ask|for|try|trying|it's|its"
+           r"|necessary|required|want to|have to|talking|speaking|chatting|this|time|at|all|with"
+           r"|me|my|you|your|just|right|now|longer)")
 NEGATION = re.compile(
-    r"\b(?:don'?t|do not|doesn'?t|does not|didn'?t|did not)(?! know)\b"
-    r"|\b(?:won'?t|will not|wouldn'?t|would not|never|no need|not|no longer|without|rather not"
-    r"|instead of|neither|nor)\b|\bno \Z"
+    r"(?:\b(?:don'?t|do not|doesn'?t|does not|didn'?t|did not)(?! know)|\b(?:won'?t|will not"
+    r"|wouldn'?t|would not|never|no need|not|no longer|without|rather not|instead of|neither"
+    rf"|nor))(?: {_FILLER})* \Z|\bno \Z"
 )
-# "are you a real person?", "is this a live agent": asking what the AI is, not asking for a person.
+# "are you a bot or a real person?", "is this a live agent": asking what the AI is.
 IDENTITY_QUESTION = re.compile(
-    r"\b(?:are you|am i (?:talking|speaking|chatting) (?:to|with)|is this|is it|you'?re|you are"
-    r"|if you|whether you|i'?m|i am|was it|are they|that you)(?: a| an)?(?: really)? \Z"
+    r"\b(?:are you|am i (?:talking|speaking|chatting)|is this|is it|is that|could you be"
+    r"|if you(?:'re| are)|whether you(?:'re| are)|you(?:'re| are)|like a|like an|was it"
+    r"|are they|are these|is he|is she)\b"
 )
+SENTENCE_BREAK = re.compile(r"[.;!?]")
 
 # --- ai_failures -----------------------------------------------------------------------------
 
@@ -112,8 +122,8 @@ AI_FAILURE = re.compile("|".join([
     r"|wasn'?t able to|was not able to|not sure (?:that )?i|failed to)(?: [a-z]+)? (?:understand"
     r"|follow|comprehend|recogni[sz]e)(?! your (?:frustration|concern|situation|feelings))\b",
     r"\b(?:didn'?t|did not|couldn'?t|could not|can'?t|cannot|unable to|wasn'?t able to|failed to)"
-    r"(?: [a-z]+)? (?:catch|hear|get|make out|process) (?:that|this|what|it|you|your (?:last"
-    r"|answer|response|message|reply|question|request))\b",
+    r"(?: [a-z]+)? (?:(?:catch|hear|make out) (?:that|this|what|it|you|your)|get (?:that|what you"
+    r"|your (?:last|answer|response|message|reply|question|request)))\b",
     r"\b(?:not sure|don'?t know|do not know) what you (?:mean|meant|are asking|'re asking|want)\b",
     # "could you rephrase", "please say that again", "come again?"
     r"\b(?:could|can|would|will) you (?:please |kindly |maybe )?(?:rephrase|reword|repeat (?:that"
@@ -123,13 +133,14 @@ AI_FAILURE = re.compile("|".join([
     r"|\btry (?:rephrasing|rewording)|\bcome again\b|\bpardon\?|\bsay that again\b",
     # "I'm not able to help with that", "I can't do that", "that's outside what I can do"
     r"\b(?:can'?t|cannot|can not|not able to|unable to|don'?t know how to)(?: really)? "
-    r"(?:help|assist)(?: you)?(?: with)? (?:that|this|it|those|these|your request|that request"
-    r"|that question|this request|this question)\b",
+    r"(?:help|assist|answer)(?: you)?(?: with)?(?: (?:that|this|it|those|these|your [a-z]+"
+    r"|that [a-z]+|this [a-z]+)\b| ?[.!,]|\Z)",
+    r"\bi (?:missed|lost) (?:that|you)\b|\bsorry,? what was that\b",
     r"\b(?:can'?t|cannot|can not|not able to|unable to) (?:do|handle) (?:that|this|it)\b",
     r"\bnot something (?:i|that i) (?:can|am able to|'m able to)\b",
     r"\b(?:outside|beyond) (?:of )?(?:my|what i|the scope of what i)\b|\bout of (?:my )?scope\b",
     r"\bi(?:'m| am) (?:only|just) (?:able|here|programmed|designed|trained|set up) to\b",
-    r"\bi (?:can|could) only (?:help|assist|answer|handle|do|deal|support|provide|tell|file|play"
+    r"\bi (?:can|could) (?:only|just) (?:help|assist|answer|handle|do|deal|support|provide|tell|file|play"
     r"|retrieve|book|check|process|talk|discuss)\b",
     r"\bi(?:'m| am) not (?:programmed|designed|trained|able|equipped) to (?:help|answer|assist"
     r"|handle|do)\b",
@@ -144,32 +155,37 @@ AI_FAILURE = re.compile("|".join([
 _MASK = r"[*#@$%&]"
 # Weight of each cue family (0..1): one cue's contribution to a turn, combined by noisy-OR.
 CUE_WEIGHTS: dict[str, float] = {
-    "calm": 0.0,        # a negated cue: "I'm not angry", "no complaints"
-    "swear": 0.55,      # profanity, masked or not
-    "insult": 0.55,     # "useless", "ridiculous", "waste of time", "what the hell"
-    "repeat": 0.40,     # "third time", "I've called 3 times", "I already told you"
-    "upset": 0.35,      # "frustrated", "annoyed", "not helping", "terrible", "damn"
-    "mild": 0.15,       # "again", "ugh", "seriously", "!!", "??"
-    "shout": 0.25,      # "!!!" (upper-case shouting is measured on the raw text)
+    "calm": 0.0,        # a negated or self-directed cue: "I'm not angry", "I'm such an idiot"
+    "swear": 0.60,      # profanity, masked or not
+    "insult": 0.55,     # at the service: "useless", "ridiculous", "waste of time"
+    "repeat": 0.45,     # "third time", "I've called 3 times", "I already told you"
+    "upset": 0.40,      # "frustrated", "annoyed", "not helping", "are you even listening"
+    "negative": 0.25,   # general: "terrible", "this sucks", "damn", "can't believe"
+    "mild": 0.15,       # "ugh", "seriously", "excuse me?", "??"
+    "bang2": 0.15,      # "!!"   (the two bang cues are ignored in a satisfied turn:
+    "bang3": 0.25,      # "!!!"   "thank you!!!" is enthusiasm)
 }
 _NUMBER = r"(?:\d+|two|three|four|five|six|seven|eight|nine|ten|several|many|multiple|so many|a dozen)"
 FRUSTRATION_CUE = re.compile("|".join([
-    r"(?P<calm>\b(?:not|n't|never|no longer|nothing) (?:[a-z']+ )?(?:angry|upset|mad|annoyed"
+    r"(?P<calm>(?:\bnot|n't|\bnever|\bno longer|\bnothing) (?:[a-z']+ )?(?:angry|upset|mad|annoyed"
     r"|frustrated|a problem|bad|terrible|complaining|ridiculous|useless|unhappy)\b"
-    r"|\bno (?:complaints?|problem|worries)\b|\bnot the (?:worst|third time)\b)",
+    r"|\bno (?:complaints?|problem|worries)\b|\bnot the (?:worst|third time)\b"
+    r"|\bhate to (?:bother|ask|trouble|say|be)\b|\bthank(?:s| you) again\b"
+    r"|\bi(?:'m| am) (?:such |so |a |an |such an |a real |really )*(?:idiot|dumb|stupid|moron)\b)",
     r"(?P<swear>\b(?:fuck\w*|f\*?cking|motherf\w+|shit\w*|bullshit|bs|wtf|ffs|stfu|omfg|goddamn\w*"
     r"|bastards?|assholes?|bitch\w*|dickheads?|piss(?:ed|ing)? off|screw (?:you|this|that|it)"
-    rf"|effing|fricking)\b|\b[a-z]{_MASK}{{2,}}[a-z]*|{_MASK}{{4,}})",
+    rf"|effing|fricking)\b|\b[a-z]{_MASK}{{2,}}[a-z]*)",
     r"(?P<insult>\b(?:useless|ridiculous|absurd|unacceptable|outrageous|pathetic|incompetent"
-    r"|idiot\w*|stupid|moron\w*|dumb|worst|disgrace\w*|appalling|atrocious|garbage|rubbish"
+    r"|idiot\w*|stupid|moron\w*|dumb|disgrace\w*|appalling|atrocious|garbage|rubbish"
     r"|a joke|fed up|sick (?:and tired )?of|had enough|enough is enough|furious|livid|pissed"
     r"|fuming|infuriat\w+|waste of (?:my |our )?(?:time|money)|wast(?:ing|ed) my time"
     r"|thanks for nothing|what the (?:hell|heck)|the hell|hell no|are you (?:kidding|serious"
-    r"|joking|deaf|stupid|even listening)|you (?:must be|gotta be|have got to be) kidding"
+    r"|joking|deaf|stupid|blind)|you (?:must be|gotta be|have got to be) kidding"
     r"|kidding me|for (?:god|christ|heaven|pete|crying out loud)'?s? sake|scam(?:mers?|med)?"
-    r"|rip[- ]?off|liars?|never again|disgusting|shameful|horrendous)\b)",
+    r"|rip[- ]?off|liars?|never again|disgusting|shameful|horrendous|what(?:'s| is) wrong with"
+    r" you|worst (?:service|company|bank|experience|support|customer service|app|bot) ever)\b)",
     r"(?P<repeat>\b(?:second|2nd|third|3rd|fourth|4th|fifth|5th|sixth|tenth|hundredth"
-    r"|millionth|umpteenth|last) time\b"
+    r"|millionth|umpteenth) time\b|\bfor the last time\b"
     rf"|\b(?:called|contacted|tried|asked|written|wrote|emailed|messaged|told you|explained"
     rf"|been here|rang|phoned|chatted|complained|reached out)(?: you| this| about this)? {_NUMBER}"
     rf" times\b|\b{_NUMBER} times (?:already|now|today|this week|this month|before)\b"
@@ -179,18 +195,21 @@ FRUSTRATION_CUE = re.compile("|".join([
     r"|\bagain and again\b|\byet again\b|\bevery (?:single )?time\b|\bstill (?:not|no|nothing"
     r"|waiting|haven'?t|hasn'?t|isn'?t|doesn'?t|can'?t|don'?t|didn'?t|broken|wrong)\b)",
     r"(?P<upset>\b(?:angry|annoyed|annoying|irritat\w+|frustrat\w+|upset|mad at|exasperat\w+"
-    r"|terrible|horrible|awful|hate|hating|sucks?|damn\w*|dammit|crap\w*|bloody|freaking|frigging"
-    r"|not (?:helping|helpful|listening|happy|good enough|working)|no help|unhelpful|helpless"
-    r"|(?:doesn'?t|didn'?t|don'?t|isn'?t) (?:help|helping|work|working|understand|listen)"
-    r"|aren'?t (?:listening|helping)|you (?:don'?t|do not) (?:get it|understand)"
+    r"|not (?:helping|helpful|listening|happy|good enough)|no help|unhelpful"
+    r"|(?:doesn'?t|didn'?t|isn'?t) help(?:ing)?|aren'?t (?:listening|helping)"
+    r"|are you (?:even )?listening|(?:didn'?t|did) you (?:even )?(?:read|hear|listen)"
+    r"|(?:you|it|this bot|the bot) (?:don'?t|do not|doesn'?t|didn'?t) (?:get it|understand|listen)"
     r"|(?:nobody|no one|no-one) (?:is )?(?:help\w*|answer\w*|respond\w*|cares|listens)"
-    r"|complain\w*|disappoint\w*|unhappy|poor service|bad service|unbelievable"
-    r"|can'?t believe|give me a break|come on|get your act together|report you|lawyer|sue you"
-    r"|oh great|just great|great job|thanks a lot|yeah right|so helpful|very helpful not"
-    r"|why (?:is|isn'?t|won'?t|can'?t|does|doesn'?t) (?:it|this|anything|nothing))\b)",
-    r"(?P<mild>\b(?:again|ugh+|argh+|seriously|hurry|jeez|geez|sigh|smh|whatever|annoy)\b"
-    r"|!!(?!!)|\?\?+|[?!]{2,}(?<=\?!|!\?))",
-    r"(?P<shout>!{3,})",
+    r"|taking (?:forever|so long|ages|too long)|poor service|bad service|give me a break"
+    r"|come on|get your act together|you(?:'d| had)? better|report you|lawyer|sue you"
+    r"|just great|yeah right|real helpful|rude|i give up|forget it|i'?m done|done with (?:this"
+    r"|you)|why (?:isn'?t|won'?t|can'?t|doesn'?t) (?:it|this|anything|anyone))\b)",
+    r"(?P<negative>\b(?:terrible|horrible|awful|worst|hate|hating|sucks?|damn\w*|dammit|crap\w*"
+    r"|bloody|freaking|frigging|screwed|complain\w*|disappoint\w*|unhappy|unbelievable"
+    r"|can'?t believe|not (?:very )?nice)\b)",
+    r"(?P<mild>\b(?:ugh+|argh+|seriously|hurry|jeez|geez|sigh|smh|whatever|excuse me)\b"
+    r"|\?\?+|\?!|!\?)",
+    r"(?P<bang3>!{3,})|(?P<bang2>!!)",
 ]))
 # A calm turn that also sounds satisfied lowers the score faster than a neutral answer.
 SATISFIED = re.compile(

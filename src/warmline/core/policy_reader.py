@@ -131,7 +131,7 @@ class _Ctx:
         if value is None:
             return None
         try:
-            return Mode(value)
+            return Mode(str(value))
         except ValueError:
             self.fail(path, f"expected warm or cold, got {_show(value)}")
             return None
@@ -193,7 +193,7 @@ def parse_policy(
     intent_model = _intents(ctx, top.get("intents"))
     _check_references(ctx, queues, notify)
     if ctx.problems:
-        raise PolicyError(ctx.problems)
+        raise PolicyError(sorted(ctx.problems, key=lambda p: (p.line or 0, p.column or 0)))
     return Policy(
         name=name, timezone=timezone, vertical=vertical, floor=floor, version=1,
         business_hours=business_hours, defaults=defaults, signals=signals,
@@ -205,7 +205,7 @@ def parse_policy(
 
 def _vertical(ctx: _Ctx, value: object) -> Vertical:
     try:
-        return Vertical(value)
+        return Vertical(str(value))
     except ValueError:
         ctx.fail(("vertical",), f"expected general, healthcare or finance, got {_show(value)}")
         return Vertical.GENERAL

@@ -115,9 +115,15 @@ def fit_linear_model(
     question_types: dict[str, str] | None = None,
 ) -> LinearIntentModel:
     """TF-IDF (sublinear tf, smooth idf, L2) + multinomial logistic regression, exported."""
+    # Imported here: scikit-learn is an optional extra and takes ~0.9 s to import.
+    # It ships no type information, hence the ignores.
     try:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
+        from sklearn.feature_extraction.text import (  # type: ignore[import-untyped]  # noqa: PLC0415
+            TfidfVectorizer,
+        )
+        from sklearn.linear_model import (  # type: ignore[import-untyped]  # noqa: PLC0415
+            LogisticRegression,
+        )
     except ImportError as err:  # pragma: no cover - depends on the install
         raise InvalidInput("training needs scikit-learn: pip install 'warmline[train]'") from err
     spec = options.features
@@ -220,7 +226,8 @@ def _split_holdout(
     if share <= 0.0:
         return list(rows), []
     cut = int(share * 2**32)
-    fit, held = [], []
+    fit: list[IntentExample] = []
+    held: list[IntentExample] = []
     for row in rows:
         key = int.from_bytes(hashlib.sha256(row.text.encode()).digest()[:4], "big")
         (held if key < cut else fit).append(row)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from warmline.core.cel import syntax as s
 from warmline.core.cel.diagnostic import Diagnostic
@@ -32,13 +33,14 @@ class Checker:
         self.diagnostics: list[Diagnostic] = []
         self.names: set[str] = set()
         self.scopes: list[dict[str, Type]] = []
-        self._dispatch: dict[type[s.Node], Callable[[s.Node], Type]] = {
+        # Keyed by node class; each handler takes that class, hence Any.
+        self._dispatch: dict[type[s.Node], Callable[[Any], Type]] = {
             s.Literal: self._literal, s.Ident: self._ident, s.Select: self._select,
             s.Index: self._index, s.Call: self._call, s.Unary: self._unary,
             s.Binary: self._binary, s.Logical: self._logical, s.Conditional: self._conditional,
             s.ListLit: self._list, s.MapLit: self._map, s.Has: self._has,
             s.Comprehension: self._comprehension,
-        }  # type: ignore[dict-item]  # each handler takes its own node class  # fmt: skip
+        }  # fmt: skip
 
     def check(self, node: s.Node) -> Type:
         node.type = self._dispatch[type(node)](node)
@@ -71,7 +73,8 @@ class Checker:
                               f"{PYTHON_WORDS[node.name]}")  # fmt: skip
         hint = suggest(node.name, self.schema)
         known = ", ".join(sorted(self.schema)) or "none"
-        return self.error(node.start, f"unknown name {node.name!r}{hint} Known names: {known}.")
+        return self.error(node.start, f"unknown name {node.name!r}{hint or '.'} Known names: "
+                          f"{known}.")  # fmt: skip
 
     def _select(self, node: s.Select) -> Type:
         operand = non_null(self.check(node.operand))
@@ -93,8 +96,9 @@ class Checker:
             return Type.DYN
         fields = [field_name for field_name, _ in obj.fields]
         where = self.source[operand.start : operand.end]
-        return self.error(offset, f"{where} has no field {name!r}{suggest(name, fields)} "
-                          f"Its fields: {', '.join(fields)}.")  # fmt: skip
+        hint = suggest(name, fields) or "."
+        return self.error(offset, f"{where} has no field {name!r}{hint} Its fields: "
+                          f"{', '.join(fields)}.")  # fmt: skip
 
     def _index(self, node: s.Index) -> Type:
         self.check(node.operand)
@@ -180,7 +184,9 @@ class Checker:
             self._check_regex(node.args[0])
         return function.result
 
-    def _check_argument(self, node: s.Call, f: Function, arg: s.Node, kinds: frozenset[Kind]) -> None:
+    def _check_argument(
+        self, node: s.Call, f: Function, arg: s.Node, kinds: frozenset[Kind]
+    ) -> None:
         if arg.type.kind is Kind.DYN or arg.type.kind in kinds:
             return
         wanted = " or ".join(sorted(kind.value for kind in kinds))
@@ -194,8 +200,8 @@ class Checker:
         if isinstance(pattern, s.Literal) and isinstance(pattern.value, str):
             try:
                 compile_regex(pattern.value)
-            except Exception as err:  # noqa: BLE001 - re2 raises its own error class
-                reason = err.args[0].decode() if err.args and isinstance(err.args[0], bytes) else err
+            except Exception as err:  # re2's own error class, with the reason as bytes
+                reason = err.args[0].decode() if isinstance(err.args[0], bytes) else err
                 self.error(pattern.start, f"invalid regular expression {pattern.value!r}: {reason}")
 
     def _unknown_function(self, node: s.Call) -> Type:

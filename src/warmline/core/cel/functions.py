@@ -3,6 +3,7 @@ run-time implementations (for the compiler). Regular expressions are RE2: linear
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -103,7 +104,7 @@ def to_int(value: Any) -> int:
     if kind is int:
         return value  # type: ignore[no-any-return]  # checked: an int
     if kind is float:
-        if value != value or value in (float("inf"), float("-inf")):
+        if not math.isfinite(value):
             raise EvalError(f"int() cannot convert {value}")
         return check_int(int(value))
     if kind is str and _INT_TEXT.fullmatch(value):

@@ -1,6 +1,6 @@
 """Split CEL source into tokens. Literals are decoded here; `//` line comments are skipped.
 
-Errors are raised as `SyntaxProblem(offset, message)`; the caller locates them in the source.
+Errors are raised as `ParseError(offset, message)`; the caller locates them in the source.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 INT_MAX = 2**63 - 1
 
 
-class SyntaxProblem(Exception):  # noqa: N818 - a located message, not an error class of the API
+class ParseError(Exception):
     """A syntax mistake at `offset`."""
 
     def __init__(self, offset: int, message: str) -> None:
@@ -31,10 +31,10 @@ class Token:
 
 
 KEYWORDS = frozenset({"true", "false", "null", "in"})
-RESERVED = frozenset(
-    "as break const continue else for function if import let loop package namespace return "
-    "var void while".split()
-)
+RESERVED = frozenset({
+    "as", "break", "const", "continue", "else", "for", "function", "if", "import", "let",
+    "loop", "package", "namespace", "return", "var", "void", "while",
+})  # fmt: skip
 SYMBOLS = (
     "||", "&&", "==", "!=", "<=", ">=",
     "!", "<", ">", "+", "-", "*", "/", "%", "?", ":", ".", ",", "(", ")", "[", "]", "{", "}",
@@ -85,11 +85,11 @@ def _next_token(source: str, pos: int) -> Token:
         return _number_token(source, pos)
     for mistake, hint in MISTAKES.items():
         if source.startswith(mistake, pos) and not _is_symbol_at(source, pos):
-            raise SyntaxProblem(pos, hint)
+            raise ParseError(pos, hint)
     for symbol in SYMBOLS:
         if source.startswith(symbol, pos):
             return Token(symbol, symbol, pos)
-    raise SyntaxProblem(pos, f"unexpected character {source[pos]!r}")
+    raise ParseError(pos, f"unexpected character {source[pos]!r}")
 
 
 def _is_symbol_at(source: str, pos: int) -> bool:
@@ -99,32 +99,32 @@ def _is_symbol_at(source: str, pos: int) -> bool:
 def _number_token(source: str, pos: int) -> Token:
     match = _NUMBER.match(source, pos)
     if match is None:  # pragma: no cover - guarded by the caller
-        raise SyntaxProblem(pos, "malformed number")
+        raise ParseError(pos, "malformed number")
     text = match.group()
     end = match.end()
     after = source[end : end + 1]
     if after in ("u", "U"):
-        raise SyntaxProblem(end, "unsigned integers are not supported; drop the 'u'")
+        raise ParseError(end, "unsigned integers are not supported; drop the 'u'")
     if after.isalnum() or after == "_" or (after == "." and not match.group("double")):
-        raise SyntaxProblem(pos, f"malformed number {source[pos : end + 1]!r}")
+        raise ParseError(pos, f"malformed number {source[pos : end + 1]!r}")
     if match.group("double"):
         return Token("double", text, pos, float(text))
     value = int(text, 16) if match.group("hex") else int(text)
     # One more than INT_MAX is allowed so that -9223372036854775808 can be written; the
     # parser rejects it anywhere but after a unary minus.
     if value > INT_MAX + 1:
-        raise SyntaxProblem(pos, f"integer {text} is too large; ints are 64-bit")
+        raise ParseError(pos, f"integer {text} is too large; ints are 64-bit")
     return Token("int", text, pos, value)
 
 
 def _string_token(source: str, pos: int, prefix: str, quote: str) -> Token:
     if "b" in prefix.lower():
-        raise SyntaxProblem(pos, "bytes literals are not supported")
+        raise ParseError(pos, "bytes literals are not supported")
     is_raw = bool(prefix)
     body_start = pos + len(prefix) + len(quote)
     end = _find_closing(source, body_start, quote, is_raw)
     if end < 0:
-        raise SyntaxProblem(pos, "this string is not closed")
+        raise ParseError(pos, "this string is not closed")
     body = source[body_start:end]
     value = body if is_raw else decode_string(body, body_start)
     return Token("string", source[pos : end + len(quote)], pos, value)
@@ -182,4 +182,4 @@ def _decode_escape(body: str, i: int, start: int) -> tuple[str, int]:
                 return chr(value), 2 + len(digits)
     elif _OCTAL.match(body, i + 1):
         return chr(int(body[i + 1 : i + 4], 8)), 4
-    raise SyntaxProblem(start + i, f"bad escape sequence {body[i : i + 2]!r} in string")
+    raise ParseError(start + i, f"bad escape sequence {body[i : i + 2]!r} in string")

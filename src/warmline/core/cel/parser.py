@@ -7,9 +7,10 @@ in CEL. Nesting is bounded by `MAX_DEPTH` so that no user text can exhaust the P
 from __future__ import annotations
 
 from warmline.core.cel import syntax as s
-from warmline.core.cel.lexer import INT_MAX, RESERVED, SyntaxProblem, Token, tokenize
+from warmline.core.cel.lexer import INT_MAX, RESERVED, ParseError, Token, tokenize
 
 MAX_DEPTH = 64
+TOO_DEEP = f"expression nests too deeply (over {MAX_DEPTH} levels)"
 PRECEDENCE = {
     "||": 1, "&&": 2,
     "==": 3, "!=": 3, "<": 3, "<=": 3, ">": 3, ">=": 3, "in": 3,
@@ -21,13 +22,13 @@ PYTHONISMS = {"if": "CEL writes a condition as `c ? a : b`", "else": "CEL writes
 
 
 def parse(source: str) -> s.Node:
-    """The syntax tree of `source`; raises `SyntaxProblem` at the first mistake."""
+    """The syntax tree of `source`; raises `ParseError` at the first mistake."""
     parser = _Parser(tokenize(source))
     node = parser.expr()
     parser.expect("eof", "an operator or the end of the expression")
     height, deepest = s.depth(node)
-    if height > MAX_DEPTH:
-        raise SyntaxProblem(deepest.start, f"expression nests too deeply (over {MAX_DEPTH} levels)")
+    if height - 1 > MAX_DEPTH:  # levels below the root
+        raise ParseError(deepest.start, TOO_DEEP)
     return node
 
 
@@ -41,7 +42,7 @@ class _Parser:
     def __init__(self, tokens: list[Token]) -> None:
         self.tokens = tokens
         self.pos = 0
-        self.nesting = 0
+        self.nesting = -1  # the whole expression is level 0
 
     @property
     def peek(self) -> Token:
@@ -61,18 +62,18 @@ class _Parser:
             raise self.unexpected(wanted)
         return self.take()
 
-    def unexpected(self, wanted: str) -> SyntaxProblem:
+    def unexpected(self, wanted: str) -> ParseError:
         token = self.peek
         hint = _word_hint(token)
         if hint:
-            return SyntaxProblem(token.offset, hint)
+            return ParseError(token.offset, hint)
         found = "the end of the expression" if token.kind == "eof" else f"{token.text!r}"
-        return SyntaxProblem(token.offset, f"expected {wanted}, found {found}")
+        return ParseError(token.offset, f"expected {wanted}, found {found}")
 
     def enter(self) -> None:
         self.nesting += 1
         if self.nesting > MAX_DEPTH:
-            raise SyntaxProblem(self.peek.offset, f"expression nests too deeply (over {MAX_DEPTH} levels)")
+            raise ParseError(self.peek.offset, TOO_DEEP)
 
     def expr(self) -> s.Node:
         self.enter()
@@ -113,7 +114,7 @@ class _Parser:
                 start=token.offset, end=node.end, op=token.kind, operand=node
             )
         if isinstance(node, s.Literal) and type(node.value) is int and node.value > INT_MAX:
-            raise SyntaxProblem(node.start, "integer is too large; ints are 64-bit")
+            raise ParseError(node.start, "integer is too large; ints are 64-bit")
         return node
 
     def member(self) -> s.Node:
@@ -175,10 +176,10 @@ class _Parser:
         token = self.take()
         hint = _word_hint(token)
         if hint:
-            raise SyntaxProblem(token.offset, hint)
+            raise ParseError(token.offset, hint)
         if token.text in RESERVED:
             extra = PYTHONISMS.get(token.text, "it cannot be used as a name")
-            raise SyntaxProblem(token.offset, f"{token.text!r} is a reserved word in CEL; {extra}")
+            raise ParseError(token.offset, f"{token.text!r} is a reserved word in CEL; {extra}")
         if not self.accept("("):
             return s.Ident(start=token.offset, end=token.offset + len(token.text), name=token.text)
         args, end = self.arguments()
@@ -234,7 +235,7 @@ def _negate(node: s.Node, token: Token) -> s.Node | None:
 
 def _has(token: Token, args: list[s.Node], end: int) -> s.Node:
     if len(args) != 1 or not isinstance(args[0], s.Select):
-        raise SyntaxProblem(token.offset, "has() needs one field selection, like has(customer.email)")
+        raise ParseError(token.offset, "has() needs a field selection, like has(customer.email)")
     return s.Has(start=token.offset, end=end, select=args[0])
 
 
@@ -242,10 +243,10 @@ def _comprehension(target: s.Node, name: Token, args: list[s.Node], end: int) ->
     usage = f"{name.text}() takes a variable name and an expression, like l.{name.text}(x, x > 1)"
     arity_ok = len(args) == 2 or (name.text == "map" and len(args) == 3)
     if not arity_ok:
-        raise SyntaxProblem(name.offset, usage)
+        raise ParseError(name.offset, usage)
     var = args[0]
     if not isinstance(var, s.Ident):
-        raise SyntaxProblem(var.start, usage)
+        raise ParseError(var.start, usage)
     if name.text == "map":
         pred, transform = (args[1], args[2]) if len(args) == 3 else (None, args[1])
     else:

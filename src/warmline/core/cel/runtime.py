@@ -7,6 +7,7 @@ as the CEL definition says. Python's `bool` is an `int`; every check here keeps 
 from __future__ import annotations
 
 import math
+import operator
 from typing import Any
 
 INT_MIN = -(2**63)
@@ -16,13 +17,14 @@ MAX_ITERATIONS = 10_000  # macro iterations per evaluate() call
 BUDGET_KEY = "#budget"  # not an identifier, so it cannot clash with a variable
 
 NUMBERS = (int, float)
+_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
 
 class EvalError(Exception):
     """A CEL error value, such as a missing overload or a division by zero."""
 
 
-class BudgetExceeded(EvalError):
+class BudgetError(EvalError):
     """The macro iteration budget of one evaluation is spent."""
 
 
@@ -89,7 +91,7 @@ def is_in(item: object, container: object) -> bool:
     raise no_overload("in", item, container)
 
 
-def order(a: object, b: object, op: str) -> bool:
+def order(a: Any, b: Any, op: str) -> bool:
     """`a op b` for op in < <= > >=; false when either side is null (Warmline's rule)."""
     if a is None or b is None:
         return False
@@ -97,13 +99,7 @@ def order(a: object, b: object, op: str) -> bool:
     same_family = (ta is tb and ta in (str, bool)) or (is_number(a) and is_number(b))
     if not same_family:
         raise no_overload(op, a, b)
-    if op == "<":
-        return a < b  # type: ignore[operator]  # same family, checked above
-    if op == "<=":
-        return a <= b  # type: ignore[operator]
-    if op == ">":
-        return a > b  # type: ignore[operator]
-    return a >= b  # type: ignore[operator]
+    return bool(_COMPARE[op](a, b))
 
 
 def check_int(value: int) -> int:

@@ -75,7 +75,7 @@ class Type:
         return replace(inner, is_nullable=True)
 
     @staticmethod
-    def object(fields: Mapping[str, Type], *, open: bool = True) -> Type:  # noqa: A002 - the API's word
+    def object(fields: Mapping[str, Type], *, open: bool = True) -> Type:
         """A JSON object with named fields.
 
         Open objects allow any other field (typed DYN, null when missing); closed objects make

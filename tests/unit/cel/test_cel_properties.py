@@ -1,0 +1,113 @@
+"""Properties for all inputs: a boolean rule never raises when evaluated, whatever the
+expression and context, and compiling any text raises nothing but `CelError`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from warmline.core.cel import CelError, Type, compile_expression
+
+SCHEMA = {
+    "x": Type.DYN, "y": Type.DYN, "n": Type.INT, "f": Type.nullable(Type.DOUBLE),
+    "s": Type.STRING, "l": Type.list_of(Type.DYN),
+    "o": Type.object({"k": Type.INT}, open=True),
+}  # fmt: skip
+PROPERTY_SETTINGS = settings(
+    max_examples=400, derandomize=True, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)  # fmt: skip
+
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-3, 3), st.integers(-(2**64), 2**64), st.floats(),
+    st.sampled_from(["", "a", "x y", "k"]), st.text(max_size=5),
+)  # fmt: skip
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.sampled_from(["k", "a", ""]) | st.text(max_size=3), inner, max_size=4),
+    max_leaves=8,
+)
+# Any value for any name, including the wrong type for a typed one, or no value at all.
+contexts = st.dictionaries(st.sampled_from([*SCHEMA, "extra"]), json_values)
+
+LITERALS = [
+    "null", "true", "false", "0", "1", "-1", "9223372036854775807", "2.5", "1e308", "-0.0",
+    '""', '"a"', "'x y'", "[]", "[1, 'a', null]", "{}", '{"k": 1}',
+]  # fmt: skip
+leaves = st.sampled_from(
+    [*SCHEMA, "x", "x", "y", "x.k", "o.k", "o.missing", *LITERALS,
+     *(f"dyn({lit})" for lit in LITERALS)]
+)
+BINARY = ["||", "&&", "==", "!=", "<", "<=", ">", ">=", "in", "+", "-", "*", "/", "%"]
+METHODS = ["contains", "startsWith", "endsWith", "matches", "lowerAscii", "upperAscii", "trim",
+           "size"]  # fmt: skip
+MACROS = ["exists", "all", "exists_one", "filter", "map"]
+
+
+def _extend(typed: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    # Operands are often hidden behind dyn() so that most expressions pass the checker and
+    # reach the run-time paths; the rest exercise the typed fast paths.
+    inner = typed | typed.map(lambda a: f"dyn({a})")
+    return st.one_of(
+        st.builds(lambda a, op, b: f"({a} {op} {b})", inner, st.sampled_from(BINARY), inner),
+        st.builds(lambda op, a: f"{op}({a})", st.sampled_from(["!", "-"]), inner),
+        st.builds(lambda c, a, b: f"({c} ? {a} : {b})", inner, inner, inner),
+        st.builds(lambda f, a: f"{f}({a})", st.sampled_from(["size", "int", "double", "string",
+                                                              "dyn"]), inner),
+        st.builds(lambda a, m, b: f"({a}).{m}({b})" if m not in ("lowerAscii", "upperAscii",
+                  "trim", "size") else f"({a}).{m}()", inner, st.sampled_from(METHODS), inner),
+        st.builds(lambda a, m, b: f"({a}).{m}(v, {b})", inner, st.sampled_from(MACROS),
+                  inner | st.just("v") | st.just("v > 1")),
+        st.builds(lambda a, b: f"({a})[{b}]", inner, inner),
+        st.builds(lambda a, b: f"[{a}, {b}]", inner, inner),
+        st.builds(lambda a, b: f"{{{a}: {b}}}", inner, inner),
+        st.builds(lambda a: f"has(({a}).k)", inner),
+    )  # fmt: skip
+
+
+expressions = st.recursive(leaves, _extend, max_leaves=10)
+
+
+@PROPERTY_SETTINGS
+@given(source=expressions, context=contexts)
+def test_no_expression_or_context_makes_a_boolean_rule_raise(
+    source: str, context: dict[str, Any]
+) -> None:
+    try:
+        rule = compile_expression(source, SCHEMA)
+    except CelError:
+        rule = compile_expression(f"dyn({source})", SCHEMA)
+    assert type(rule.evaluate(context)) is bool
+
+
+@PROPERTY_SETTINGS
+@given(source=expressions, context=contexts)
+def test_evaluation_is_repeatable_and_leaves_the_context_unchanged(
+    source: str, context: dict[str, Any]
+) -> None:
+    try:
+        rule = compile_expression(f"dyn({source}) == true", SCHEMA)
+    except CelError:
+        return
+    before = repr(context)
+    first = rule.evaluate(context)
+    assert rule.evaluate(context) is first
+    assert repr(context) == before
+
+
+@PROPERTY_SETTINGS
+@given(
+    source=st.text(alphabet="abnxy01.'\"\\()[]{}<>=!&|?:+-*/%, \n_rtuefl", max_size=40)
+    | st.text(max_size=20)
+)
+def test_compiling_any_text_raises_only_cel_error(source: str) -> None:
+    try:
+        compile_expression(source, SCHEMA)
+    except CelError as err:
+        assert err.diagnostics
+        for diagnostic in err.diagnostics:
+            assert 0 <= diagnostic.offset <= len(source)
+            assert diagnostic.snippet.count("\n") == 1
