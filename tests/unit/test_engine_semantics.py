@@ -190,7 +190,7 @@ def test_intent_and_question_type_come_from_the_last_ai_turn_else_inferred() -> 
     assert not decide(given, p, classifier=clf).is_handoff
     inferred = make_conversation(turns=[customer("cancel it")])
     d = decide(inferred, p, classifier=clf)
-    assert d.reasons[0].detail.startswith("intent cancel (0.91, inferred)")
+    assert d.reasons[0].detail.endswith("(intent cancel, 0.91, inferred)")
     assert d.signals["question_type"] == {"label": "billing", "confidence": None,
                                           "source": "inferred"}
 

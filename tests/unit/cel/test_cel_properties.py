@@ -111,3 +111,17 @@ def test_compiling_any_text_raises_only_cel_error(source: str) -> None:
         for diagnostic in err.diagnostics:
             assert 0 <= diagnostic.offset <= len(source)
             assert diagnostic.snippet.count("\n") == 1
+
+
+@PROPERTY_SETTINGS
+@given(source=expressions, context=contexts)
+def test_true_or_anything_is_true_and_false_and_anything_is_false(
+    source: str, context: dict[str, Any]
+) -> None:
+    try:
+        either = compile_expression(f"dyn({source}) || true", SCHEMA)
+        both = compile_expression(f"false && dyn({source})", SCHEMA)
+    except CelError:
+        return
+    assert either.evaluate(context) is True
+    assert both.evaluate(context) is False
