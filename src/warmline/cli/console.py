@@ -6,9 +6,8 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-import click
 import typer
 from rich.console import Console
 
@@ -41,11 +40,6 @@ def load_json(text: str, *, source: str, line_offset: int = 0) -> Any:
                                     line=err.lineno + line_offset, column=err.colno)]) from err
 
 
-def fail(message: str) -> NoReturn:
-    """Stop with a usage error (exit 2)."""
-    raise click.UsageError(message)
-
-
 def print_problems(error: InvalidInput) -> None:
     count = len(error.problems)
     if count > 1:
@@ -56,17 +50,12 @@ def print_problems(error: InvalidInput) -> None:
 
 def run(app: typer.Typer) -> int:
     """Run the app and map outcomes to exit codes; a user never sees a traceback for bad
-    input."""
+    input. Typer itself reports usage errors (exit 2) in standalone mode."""
     try:
-        app(standalone_mode=False)
-    except click.exceptions.Exit as done:
-        return int(done.exit_code)
-    except click.exceptions.Abort:
-        err_console.print("aborted")
-        return 130
-    except click.ClickException as err:
-        err.show()
-        return EXIT_USAGE if isinstance(err, click.UsageError) else EXIT_INVALID
+        app()
+    except SystemExit as done:
+        code = done.code
+        return code if isinstance(code, int) else (EXIT_OK if code is None else EXIT_INVALID)
     except InvalidInput as err:
         print_problems(err)
         return EXIT_INVALID
@@ -75,4 +64,7 @@ def run(app: typer.Typer) -> int:
         return EXIT_INVALID
     except BrokenPipeError:
         return EXIT_OK
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        return 130
     return EXIT_OK
