@@ -20,12 +20,14 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import os
 import statistics
 import timeit
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from warmline.core.conversation import Speaker, Turn
 from warmline.core.signals import (
@@ -40,6 +42,7 @@ LABELLED = HERE / "signals_labelled"
 HANDOFF_INTENTS = {"CHAT_WITH_AGENT", "CHAT_WITH_AN_AGENT"}
 AGGRESSIVE_Q = "Did the user become aggressive or annoyed"
 POLICY_THRESHOLD = 0.80  # SPEC §3 example `frustration: 0.80`
+Dialog = dict[str, Any]  # one STAR dialogue, as its JSON
 
 
 @dataclass
@@ -81,21 +84,27 @@ class Score:
 
     @property
     def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r > 0 else 0.0
+        if not self.tp + self.fn:
+            return float("nan")
+        return 2 * self.tp / (2 * self.tp + self.fp + self.fn)
+
+    @property
+    def fpr(self) -> float:
+        return self.fp / (self.fp + self.tn) if self.fp + self.tn else float("nan")
 
     def row(self, name: str) -> str:
         n = self.tp + self.fp + self.fn + self.tn
         return (f"| {name} | {n} | {self.tp + self.fn} | {_pct(self.precision)} | "
-                f"{_pct(self.recall)} | {_pct(self.f1)} | {self.tp} / {self.fp} / {self.fn} |")
+                f"{_pct(self.recall)} | {_pct(self.f1)} | {self.tp} / {self.fp} / {self.fn} | "
+                f"{_pct(self.fpr, 2)} |")
 
 
-def _pct(x: float) -> str:
-    return "n/a" if x != x else f"{100 * x:.1f}"
+def _pct(x: float, digits: int = 1) -> str:
+    return "n/a" if math.isnan(x) else f"{100 * x:.{digits}f}"
 
 
-HEADER = ("| set | n | positives | precision % | recall % | F1 % | TP / FP / FN |\n"
-          "|---|---|---|---|---|---|---|")
+HEADER = ("| set | n | positives | precision % | recall % | F1 % | TP / FP / FN | FP rate % |\n"
+          "|---|---|---|---|---|---|---|---|")
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -137,35 +146,44 @@ def _clinc(data: Path, heldout: bool) -> list[Example]:
 
 
 def _adjudicated() -> dict[str, bool]:
-    """Texts whose public label we overrule after reading them (bench/signals_labelled/)."""
-    path = LABELLED / "human_requested_adjudicated.tsv"
-    if not path.exists():
-        return {}
-    out = {}
-    with path.open(newline="") as f:
-        for row in csv.DictReader(f, delimiter="\t"):
-            out[row["text"]] = row["label"] == "1"
+    """Our reading of the texts where the public label does not say "asks for a person".
+
+    HINT3's handoff intents also route complaints, "No" and wallet problems to an agent: each
+    of those queries is relabelled by whether it asks for a person (hint3_handoff_*_explicit.tsv,
+    all of them read). Negatives are overruled only where the detector disagreed and a reading
+    found a real request (human_requested_adjudicated.tsv), so recall here is an upper bound.
+    """
+    out: dict[str, bool] = {}
+    for name in ("hint3_handoff_train_explicit.tsv", "hint3_handoff_test_explicit.tsv",
+                 "human_requested_adjudicated.tsv"):
+        path = LABELLED / name
+        if path.exists():
+            with path.open(newline="") as f:
+                for row in csv.DictReader(f, delimiter="\t"):
+                    out[row["text"]] = (row.get("explicit") or row.get("label")) == "1"
     return out
 
 
-def _star(data: Path) -> list[dict[str, object]]:
+def _star(data: Path) -> list[Dialog]:
     with (data / "star_bank" / "bank_dialogues.jsonl").open() as f:
         return [json.loads(line) for line in f]
 
 
-def _is_heldout(dialogue: dict[str, object]) -> bool:
-    return int(str(dialogue["DialogueID"])) % 2 == 1
+def _is_heldout(dialogue: Dialog) -> bool:
+    return int(dialogue["DialogueID"]) % 2 == 1
 
 
 # --- human_requested -------------------------------------------------------------------------
 
 
 def eval_human(data: Path, heldout: bool, adjudicated: dict[str, bool]) -> dict[str, Score]:
+    hint3_split = "test" if heldout else "train"
     sets = {
-        "HINT3 v2 " + ("test" if heldout else "train"): _hint3(data, "test" if heldout else "train"),
-        "NatCS " + ("insurance odd + banking + finance" if heldout else "insurance even"):
+        f"HINT3 v2 {hint3_split} (curekart, powerplay11)": _hint3(data, hint3_split),
+        "NatCS " + ("insurance odd ids + banking + finance" if heldout else "insurance even ids"):
             _natcs(data, heldout),
-        "CLINC150 " + ("test + oos_test" if heldout else "train + val + oos"): _clinc(data, heldout),
+        "CLINC150 " + ("test + oos_test" if heldout else "train + val + oos_train + oos_val"):
+            _clinc(data, heldout),
     }
     scores: dict[str, Score] = {}
     pooled, pooled_adj = Score(), Score()
@@ -182,12 +200,12 @@ def eval_human(data: Path, heldout: bool, adjudicated: dict[str, bool]) -> dict[
                 find_agent.add(Example(ex.source, ex.text, True, ex.note), predicted)
         scores[name] = score
     scores["pooled (public labels)"] = pooled
-    scores["pooled (adjudicated, see below)"] = pooled_adj
+    scores["pooled (adjudicated: asks for a person)"] = pooled_adj
     scores["_find_agent"] = find_agent
     return scores
 
 
-def _explicit_recall(data: Path, heldout: bool) -> tuple[int, int, list[str]]:
+def _explicit_recall(heldout: bool) -> tuple[int, int, list[str]]:
     """Recall on the HINT3 positives we judged to be explicit requests for a person."""
     path = LABELLED / f"hint3_handoff_{'test' if heldout else 'train'}_explicit.tsv"
     if not path.exists():
@@ -201,18 +219,19 @@ def _explicit_recall(data: Path, heldout: bool) -> tuple[int, int, list[str]]:
 # --- ai_failures -----------------------------------------------------------------------------
 
 
-def eval_ai_failures(dialogues: Sequence[dict[str, object]], heldout: bool
+def eval_ai_failures(dialogues: Sequence[Dialog], heldout: bool
                      ) -> tuple[Score, Score | None, int]:
     labelled = Score()
     free_texts: list[tuple[str, str]] = []
     for d in dialogues:
         if _is_heldout(d) != heldout:
             continue
-        for i, e in enumerate(d["Events"]):  # type: ignore[arg-type]
+        for i, e in enumerate(d["Events"]):
             if e["Agent"] != "Wizard" or e["Action"] not in ("pick_suggestion", "utter"):
                 continue
             if "ActionLabel" in e:
-                ex = Example("star", e["Text"], e["ActionLabel"] == "out_of_scope", e["ActionLabel"])
+                label = e["ActionLabel"]
+                ex = Example("star", e["Text"], label == "out_of_scope", label)
                 labelled.add(ex, is_ai_failure_text(ex.text))
             else:
                 free_texts.append((f"{d['DialogueID']}:{i}", e["Text"]))
@@ -240,19 +259,19 @@ class Dialogue:
     final: float = 0.0
 
 
-def _frustration_dialogues(dialogues: Iterable[dict[str, object]], heldout: bool
+def _frustration_dialogues(dialogues: Iterable[Dialog], heldout: bool
                            ) -> list[Dialogue]:
     out = []
     for d in dialogues:
         if _is_heldout(d) != heldout:
             continue
-        answers = [q["Answer"] for q in d["WizardQuestionnaire"]  # type: ignore[attr-defined]
+        answers = [q["Answer"] for q in d["WizardQuestionnaire"]
                    if q["Question"].startswith(AGGRESSIVE_Q)]
         if not answers:
             continue
-        turns = [e["Text"] for e in d["Events"]  # type: ignore[attr-defined]
+        turns = [e["Text"] for e in d["Events"]
                  if e["Agent"] == "User" and e["Action"] == "utter"]
-        dia = Dialogue(int(str(d["DialogueID"])), bool(answers[0]), turns)
+        dia = Dialogue(int(d["DialogueID"]), bool(answers[0]), turns)
         # The engine decides after every turn: the dialogue escalates if any prefix reaches
         # the threshold, so the peak over prefixes is what a deployment would act on.
         dia.peak = max((frustration_score(turns[: k + 1]) for k in range(len(turns))),
@@ -325,6 +344,14 @@ def timings() -> list[tuple[str, float]]:
 # --- report ----------------------------------------------------------------------------------
 
 
+@dataclass
+class Options:
+    data: Path
+    splits: tuple[bool, ...]      # False = dev, True = held-out
+    examples_heldout: bool        # which split's errors to print
+    limit: int
+
+
 def _examples(title: str, items: Sequence[Example], limit: int) -> None:
     if not items or limit <= 0:
         return
@@ -333,47 +360,34 @@ def _examples(title: str, items: Sequence[Example], limit: int) -> None:
         print(f"  - [{ex.source} {ex.note}] {ex.text!r}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path,
-                        default=Path(os.environ.get("WARMLINE_DATA", "/work/shared/data")))
-    parser.add_argument("--examples", choices=["heldout", "dev"], default="heldout",
-                        help="which split's false positives/negatives to print")
-    parser.add_argument("--limit", type=int, default=8, help="examples per list")
-    parser.add_argument("--no-timings", action="store_true")
-    parser.add_argument("--dev-only", action="store_true",
-                        help="score the dev split alone (while growing the phrase lists)")
-    args = parser.parse_args()
-    data: Path = args.data
-    show_heldout = args.examples == "heldout" and not args.dev_only
-    splits = (False,) if args.dev_only else (False, True)
+def report_human(opts: Options) -> None:
+    print("## human_requested (is_human_requested on one utterance)\n")
     adjudicated = _adjudicated()
-    star = _star(data)
-
-    print("# human_requested (is_human_requested on one utterance)\n")
-    for heldout in splits:
+    for heldout in opts.splits:
         print(f"**{'held-out' if heldout else 'dev (phrase lists grown here; optimistic)'}**\n")
         print(HEADER)
-        scores = eval_human(data, heldout, adjudicated)
-        fa = scores.pop("_find_agent")
+        scores = eval_human(opts.data, heldout, adjudicated)
+        find_agent = scores.pop("_find_agent")
         for name, score in scores.items():
             print(score.row(name))
-        hit, total, missed = _explicit_recall(data, heldout)
+        hit, total, missed = _explicit_recall(heldout)
         if total:
-            print(f"\nHINT3 handoff-intent queries judged explicit requests for a person: "
-                  f"recall {hit}/{total} = {100 * hit / total:.1f}%")
+            print(f"\nHINT3 handoff-intent queries that we judged explicit requests for a person: "
+                  f"recall {hit}/{total} = {100 * hit / total:.1f}%.")
         print(f"NatCS FindAgent (find a local insurance agent; counted negative): flagged "
-              f"{fa.tp} of {fa.tp + fa.fn}")
-        if heldout == show_heldout:
+              f"{find_agent.tp} of {find_agent.tp + find_agent.fn}.")
+        if heldout == opts.examples_heldout:
             pooled = scores["pooled (public labels)"]
-            _examples("False positives", pooled.fps, args.limit)
-            _examples("False negatives", pooled.fns, args.limit)
+            _examples("False positives", pooled.fps, opts.limit)
+            _examples("False negatives", pooled.fns, opts.limit)
             if missed:
-                print("Explicit requests missed: " + "; ".join(repr(m) for m in missed))
+                print("\nExplicit requests missed: " + "; ".join(repr(m) for m in missed))
         print()
 
-    print("# ai_failures (is_ai_failure_text on STAR bank wizard turns)\n")
-    for heldout in splits:
+
+def report_ai_failures(opts: Options, star: Sequence[Dialog]) -> None:
+    print("## ai_failures (is_ai_failure_text on STAR bank wizard turns)\n")
+    for heldout in opts.splits:
         labelled, free, n_free = eval_ai_failures(star, heldout)
         split = "held-out, odd DialogueID" if heldout else "dev, even DialogueID"
         print(f"**{split}**\n\n{HEADER}")
@@ -381,54 +395,81 @@ def main() -> None:
         if free is not None:
             print(free.row("free-typed turns, hand-labelled"))
         else:
-            print(f"| free-typed turns (unlabelled) | {n_free} | - | - | - | - | - |")
-        if heldout == show_heldout:
-            _examples("False positives", labelled.fps + (free.fps if free else []), args.limit)
-            _examples("False negatives", labelled.fns + (free.fns if free else []), args.limit)
+            print(f"| free-typed turns (not labelled) | {n_free} | - | - | - | - | - | - |")
+        if heldout == opts.examples_heldout:
+            _examples("False positives", labelled.fps + (free.fps if free else []), opts.limit)
+            _examples("False negatives", labelled.fns + (free.fns if free else []), opts.limit)
         print()
 
-    print("# frustration (frustration_score over the user's turns of a STAR bank dialogue)\n")
+
+def _peak(d: Dialogue) -> float:
+    return d.peak
+
+
+def _final(d: Dialogue) -> float:
+    return d.final
+
+
+def report_frustration(opts: Options, star: Sequence[Dialog]) -> None:
+    print("## frustration (frustration_score over the user's turns of a STAR bank dialogue)\n")
     print("Label: the wizard answered yes to 'Did the user become aggressive or annoyed during the "
-          "dialogue?'. Weak: users are crowd workers following scripted instructions.\n")
-    dev = _frustration_dialogues(star, heldout=False)
-    held = [] if args.dev_only else _frustration_dialogues(star, heldout=True)
-
-    def peak(d: Dialogue) -> float:
-        return d.peak
-
-    def final(d: Dialogue) -> float:
-        return d.final
-
+          "dialogue?'. Weak: the users are crowd workers following scripted instructions.\n")
+    sets = {"dev": _frustration_dialogues(star, heldout=False)}
+    if True in opts.splits:
+        sets["held-out"] = _frustration_dialogues(star, heldout=True)
     print("| split | score | dialogues (pos) | threshold | precision % | recall % | F1 % | "
           "TP / FP / FN | ROC-AUC |\n|---|---|---|---|---|---|---|---|---|")
     shown: Score | None = None
-    for key_name, key in (("peak over turns", peak), ("after last turn", final)):
-        best = _best_threshold(dev, key)
-        for split_name, ds in (("dev", dev), ("held-out", held))[: len(splits)]:
+    for key_name, key in (("peak over turns", _peak), ("after last turn", _final)):
+        best = _best_threshold(sets["dev"], key)
+        for split_name, ds in sets.items():
             auc = roc_auc(ds, key)
+            n_pos = sum(d.label for d in ds)
             for thr, why in ((POLICY_THRESHOLD, "0.80 (policy)"),
                              (best, f"{best:.2f} (best F1 on dev)")):
                 s = _at(ds, thr, key)
-                n_pos = sum(d.label for d in ds)
                 print(f"| {split_name} | {key_name} | {len(ds)} ({n_pos}) | {why} | "
                       f"{_pct(s.precision)} | {_pct(s.recall)} | {_pct(s.f1)} | "
                       f"{s.tp} / {s.fp} / {s.fn} | {auc:.3f} |")
-                if key is peak and thr == POLICY_THRESHOLD and (split_name == "held-out") == (
-                        show_heldout):
+                wanted = "held-out" if opts.examples_heldout else "dev"
+                if key is _peak and thr == POLICY_THRESHOLD and split_name == wanted:
                     shown = s
     if shown is not None:
-        _examples("False positives at 0.80 (peak)", shown.fps, args.limit)
-        _examples("False negatives at 0.80 (peak)", shown.fns, args.limit)
-    last = held or dev
-    pos_peaks = [d.peak for d in last if d.label]
-    neg_peaks = [d.peak for d in last if not d.label]
-    print(f"\n{'held-out' if held else 'dev'} mean peak score: annoyed {statistics.fmean(pos_peaks):.2f}, "
-          f"others {statistics.fmean(neg_peaks):.2f}")
+        _examples("False positives at 0.80 (peak)", shown.fps, opts.limit)
+        _examples("False negatives at 0.80 (peak)", shown.fns, opts.limit)
+    last = sets.get("held-out", sets["dev"])
+    pos = statistics.fmean(d.peak for d in last if d.label)
+    neg = statistics.fmean(d.peak for d in last if not d.label)
+    name = "held-out" if "held-out" in sets else "dev"
+    print(f"\n{name} mean peak score: annoyed {pos:.2f}, others {neg:.2f}\n")
 
+
+def report_timings() -> None:
+    print("## timings (best of 5 runs, CPython, one core)\n\n| call | µs |\n|---|---|")
+    for name, us in timings():
+        print(f"| {name} | {us:.1f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--data", type=Path,
+                        default=Path(os.environ.get("WARMLINE_DATA", "/work/shared/data")))
+    parser.add_argument("--examples", choices=["heldout", "dev"], default="heldout",
+                        help="which split's false positives and negatives to print")
+    parser.add_argument("--limit", type=int, default=8, help="examples per list")
+    parser.add_argument("--no-timings", action="store_true")
+    parser.add_argument("--dev-only", action="store_true",
+                        help="score the dev split alone (while growing the phrase lists)")
+    args = parser.parse_args()
+    opts = Options(data=args.data, splits=(False,) if args.dev_only else (False, True),
+                   examples_heldout=args.examples == "heldout" and not args.dev_only,
+                   limit=args.limit)
+    star = _star(opts.data)
+    report_human(opts)
+    report_ai_failures(opts, star)
+    report_frustration(opts, star)
     if not args.no_timings:
-        print("\n# timings (best of 5, CPython, one core)\n\n| call | µs |\n|---|---|")
-        for name, us in timings():
-            print(f"| {name} | {us:.1f} |")
+        report_timings()
 
 
 if __name__ == "__main__":

@@ -73,7 +73,7 @@ def test_policy_check_passes_good_policies_and_lists_every_problem() -> None:
     for fragment in ("America/Chicgo", "threshold", "cost_of_wrong_answer", "intnet",
                      "rule 'hot-lead'", "unknown queue 'sales'", "&&"):
         assert fragment in bad.stderr, fragment
-    assert "broken.yaml:10:" in bad.stderr  # the `intnet` rule's line
+    assert "broken.yaml:11:11:" in bad.stderr  # the `intnet` rule: line and column
 
 
 def test_brief_prints_the_brief_even_without_a_handoff() -> None:

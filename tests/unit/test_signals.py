@@ -198,7 +198,8 @@ FAILURE_TEXTS = {
 NOT_FAILURE_TEXTS = {
     "authentication failed": ("I am sorry, but I cannot authenticate you with the information "
                               "you have provided."),
-    "restaurant full": "I am sorry, but it looks like the restaurant is not able to accomodate you.",
+    "restaurant full": ("I am sorry, but it looks like the restaurant is not able to "
+                        "accomodate you."),
     "booking failed": "I am sorry, but the reservation request was not successful.",
     "empathy": "I understand your frustration.",
     "plain understand": "I understand.",

@@ -101,8 +101,11 @@ def _read(handle: IO[bytes], name: str) -> tuple[LinearIntentModel, ModelCard]:
     def bad(message: str) -> InvalidInput:
         return InvalidInput([Problem(message, file=name)])
 
+    raw = handle.read()
+    if not raw.startswith(b"PK"):  # every zip, hence every .npz, starts so
+        raise bad("is not a Warmline intent model (not an .npz archive)")
     try:
-        with np.load(io.BytesIO(handle.read()), allow_pickle=False) as archive:
+        with np.load(io.BytesIO(raw), allow_pickle=False) as archive:
             missing = [key for key in _ARRAYS if key not in archive.files]
             if missing:
                 raise bad(f"is not a Warmline intent model: no {', '.join(missing)} in it")

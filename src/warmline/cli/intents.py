@@ -33,6 +33,7 @@ intents_app = typer.Typer(help="Train and run intent models (TF-IDF + logistic r
                           no_args_is_help=True)
 
 _MAX_PROBLEMS = 20
+_MAX_LABELS_SHOWN = 30
 Row = tuple[int, dict[str, str]]
 
 
@@ -77,8 +78,12 @@ def predict_command(
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", metavar="OUT.csv", help="Where to write; default stdout.")] = None,
 ) -> None:
-    """Add label and confidence to every row of INPUT.csv (label oos: the model should not
-    answer). Existing label or confidence columns are overwritten."""
+    """Add label and confidence to every row of INPUT.csv.
+
+    Label oos means the model should not answer.
+
+    Existing label and confidence columns are overwritten.
+    """
     classifier = load_model(model)
     header, rows = read_csv(input_csv, required=("text",))
     predictions = classifier.predict_many([fields["text"] for _, fields in rows])
@@ -182,8 +187,11 @@ def _print_summary(trained: TrainedIntentModel, written: Path) -> None:
     table.add_column("label")
     table.add_column("rows", justify="right")
     table.add_column("question type")
-    for label, count in trained.label_counts.items():
+    counts = list(trained.label_counts.items())
+    for label, count in counts[:_MAX_LABELS_SHOWN]:
         table.add_row(label, str(count), model.question_types.get(label, ""))
+    if len(counts) > _MAX_LABELS_SHOWN:
+        table.add_row(f"... {len(counts) - _MAX_LABELS_SHOWN} more", "", "")
     console = Console(highlight=False)
     console.print(table)
     measured = ""

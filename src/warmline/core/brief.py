@@ -112,15 +112,15 @@ def write_brief(
 
 def _whisper(conversation: Conversation, reason: str, want: str | None,
              redact: frozenset[str]) -> str:
+    """Most important first: why, who, what they want — at most 20 words."""
     name = conversation.customer.name
-    first = name.split()[0] if name and "name" not in redact else None
-    parts = [reason[0].upper() + reason[1:] + "."]
-    if first:
-        parts.append(f"{first},")
+    who = name.split()[0] if name and "name" not in redact else "Caller"
+    text = reason[0].upper() + reason[1:] + "."
     if want:
-        parts.append(f"wants {want}.")
-    words = " ".join(parts).split()
-    return " ".join(words[:WHISPER_MAX_WORDS]).rstrip(",")
+        text += f" {who} wants {want}."
+    elif who != "Caller":
+        text += f" {who} is on the line."
+    return " ".join(text.split()[:WHISPER_MAX_WORDS])
 
 
 def _clip(text: str, limit: int) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import cast
@@ -35,10 +36,16 @@ class FeatureSpec:
     char_max: int = 5
 
 
+def split_words(text: str) -> list[str]:
+    """NFKC-folded (so styled letters such as 𝓬𝓪𝓷𝓬𝓮𝓵 read as cancel), lower-cased words,
+    every digit as ``0``."""
+    return _WORD.findall(_DIGIT.sub("0", unicodedata.normalize("NFKC", text).lower()))
+
+
 def extract_terms(text: str, spec: FeatureSpec) -> list[str]:
     """The terms of one utterance: lower-cased words, word n-grams and ``#``-prefixed
     character n-grams of each word padded with spaces. Digits all read as ``0``."""
-    words = _WORD.findall(_DIGIT.sub("0", text.lower()))
+    words = split_words(text)
     terms = _word_terms(words, spec.word_ngrams)
     if spec.char_max:
         for word in words:
@@ -133,7 +140,7 @@ class LinearIntentModel:
     def _counts(self, text: str) -> dict[int, int]:
         """Counts of the known terms by feature index; the vocabulary is one-to-one, so this
         equals counting by term."""
-        words = _WORD.findall(_DIGIT.sub("0", text.lower()))
+        words = split_words(text)
         vocabulary = self.vocabulary
         counts: dict[int, int] = {}
         for term in _word_terms(words, self.features.word_ngrams):

@@ -6,6 +6,7 @@ lists were grown on development splits only (see `bench/eval_signals.py`), never
 
 from __future__ import annotations
 
+import itertools
 import re
 
 # --- human_requested -------------------------------------------------------------------------
@@ -34,7 +35,7 @@ _NOUN_CORE = (
     r"|one of your (?:people|staff|team|colleagues|agents|reps|representatives|employees)"
     r"|[a-z]+ (?:department|dept|team))"
 )
-_NOUN = rf"{_DET}(?:{_NOUN_CORE}|someone|somebody|anyone|anybody|some one|someone real)\b"
+_NOUN = rf"{_DET}(?:{_NOUN_CORE}|someone|somebody|anyone|anybody|someone real)\b"
 _NOUN_NO_PRONOUN = rf"{_DET}{_NOUN_CORE}\b"
 _ADVERB = r"(?: (?:directly|right now|now|immediately|quickly|asap|please|again|straight))?"
 
@@ -67,8 +68,9 @@ HUMAN_REQUEST = re.compile("|".join([
     r"|operator|people|someone|somebody)s?\b"
     r"|\bhuman (?:agent|representative|rep|operator)s?\b|\b(?:someone|somebody) real\b)",
     # "is there anyone available", "any humans online"
-    r"\b(?:is the?re?|are there|is|any) (?:anyone|anybody|someone|somebody|a human|a person|an agent"
-    r"|a real person|humans|agents|a live agent|a representative|a rep)(?: [a-z]+)? (?:available"
+    r"\b(?:is the?re?|are there|is|any) (?:anyone|anybody|someone|somebody|a human|a person"
+    r"|an agent|a real person|humans|agents|a live agent|a representative|a rep)(?: [a-z]+)? "
+    r"(?:available"
     r"|online|around|there to help|to help|who can help|i can (?:talk|speak|chat)"
     r"|to (?:talk|speak|chat))\b",
     r"\b(?:someone|somebody|anyone|anybody|a person|a human|an agent) (?:i can|who i can|to) "
@@ -83,6 +85,20 @@ HUMAN_REQUEST = re.compile("|".join([
     r"\bcall (?:back )?from (?:a |an |your |the )?(?:representative|rep|agent|person|human"
     r"|executive|manager|supervisor|someone)\b",
 ]))
+
+# Every request above names one of these words (or a word starting "rep", as representative and
+# its misspellings do), so an utterance without any of them skips the regex: most do.
+HUMAN_TRIGGERS = frozenset({
+    "person", "persons", "people", "human", "humans", "agent", "agents", "operator", "operators",
+    "associate", "associates", "advisor", "advisors", "adviser", "advisers", "executive",
+    "executives", "specialist", "specialists", "staff", "member", "members", "team", "employee",
+    "employees", "attendant", "attendants", "consultant", "consultants", "manager", "managers",
+    "supervisor", "supervisors", "superior", "boss", "customer", "desk", "helpdesk", "reception",
+    "receptionist", "live", "colleagues", "department", "dept", "someone", "somebody", "anyone",
+    "anybody", "transfer", "connect", "through", "over", "across", "escalate", "escalation",
+    "who",
+})
+WORDS = re.compile(r"[a-z]+")
 
 # IVR style: the whole utterance is the request ("representative", "agent agent", "operator!").
 _BARE_NOUN = (r"(?:(?:a|an|the|some) )?(?:(?:real|live|actual|human) )?(?:agent|representative"
@@ -140,8 +156,8 @@ AI_FAILURE = re.compile("|".join([
     r"\bnot something (?:i|that i) (?:can|am able to|'m able to)\b",
     r"\b(?:outside|beyond) (?:of )?(?:my|what i|the scope of what i)\b|\bout of (?:my )?scope\b",
     r"\bi(?:'m| am) (?:only|just) (?:able|here|programmed|designed|trained|set up) to\b",
-    r"\bi (?:can|could) (?:only|just) (?:help|assist|answer|handle|do|deal|support|provide|tell|file|play"
-    r"|retrieve|book|check|process|talk|discuss)\b",
+    r"\bi (?:can|could) (?:only|just) (?:help|assist|answer|handle|do|deal|support|provide|tell"
+    r"|file|play|retrieve|book|check|process|talk|discuss)\b",
     r"\bi(?:'m| am) not (?:programmed|designed|trained|able|equipped) to (?:help|answer|assist"
     r"|handle|do)\b",
     r"\bi (?:don'?t|do not) have (?:an answer|the answer|any information|information|that"
@@ -165,57 +181,146 @@ CUE_WEIGHTS: dict[str, float] = {
     "bang2": 0.15,      # "!!"   (the two bang cues are ignored in a satisfied turn:
     "bang3": 0.25,      # "!!!"   "thank you!!!" is enthusiasm)
 }
-_NUMBER = r"(?:\d+|two|three|four|five|six|seven|eight|nine|ten|several|many|multiple|so many|a dozen)"
-FRUSTRATION_CUE = re.compile("|".join([
-    r"(?P<calm>(?:\bnot|n't|\bnever|\bno longer|\bnothing) (?:[a-z']+ )?(?:angry|upset|mad|annoyed"
-    r"|frustrated|a problem|bad|terrible|complaining|ridiculous|useless|unhappy)\b"
-    r"|\bno (?:complaints?|problem|worries)\b|\bnot the (?:worst|third time)\b"
-    r"|\bhate to (?:bother|ask|trouble|say|be)\b|\bthank(?:s| you) again\b"
-    r"|\bi(?:'m| am) (?:such |so |a |an |such an |a real |really )*(?:idiot|dumb|stupid|moron)\b)",
-    r"(?P<swear>\b(?:fuck\w*|f\*?cking|motherf\w+|shit\w*|bullshit|bs|wtf|ffs|stfu|omfg|goddamn\w*"
-    r"|bastards?|assholes?|bitch\w*|dickheads?|piss(?:ed|ing)? off|screw (?:you|this|that|it)"
-    rf"|effing|fricking)\b|\b[a-z]{_MASK}{{2,}}[a-z]*)",
-    r"(?P<insult>\b(?:useless|ridiculous|absurd|unacceptable|outrageous|pathetic|incompetent"
-    r"|idiot\w*|stupid|moron\w*|dumb|disgrace\w*|appalling|atrocious|garbage|rubbish"
-    r"|a joke|fed up|sick (?:and tired )?of|had enough|enough is enough|furious|livid|pissed"
-    r"|fuming|infuriat\w+|waste of (?:my |our )?(?:time|money)|wast(?:ing|ed) my time"
-    r"|thanks for nothing|what the (?:hell|heck)|the hell|hell no|are you (?:kidding|serious"
-    r"|joking|deaf|stupid|blind)|you (?:must be|gotta be|have got to be) kidding"
-    r"|kidding me|for (?:god|christ|heaven|pete|crying out loud)'?s? sake|scam(?:mers?|med)?"
-    r"|rip[- ]?off|liars?|never again|disgusting|shameful|horrendous|what(?:'s| is) wrong with"
-    r" you|worst (?:service|company|bank|experience|support|customer service|app|bot) ever)\b)",
-    r"(?P<repeat>\b(?:second|2nd|third|3rd|fourth|4th|fifth|5th|sixth|tenth|hundredth"
-    r"|millionth|umpteenth) time\b|\bfor the last time\b"
-    rf"|\b(?:called|contacted|tried|asked|written|wrote|emailed|messaged|told you|explained"
-    rf"|been here|rang|phoned|chatted|complained|reached out)(?: you| this| about this)? {_NUMBER}"
-    rf" times\b|\b{_NUMBER} times (?:already|now|today|this week|this month|before)\b"
-    r"|\bhow many (?:more )?times\b|\b(?:already|just) (?:told|said|gave|explained|answered|asked"
-    r"|sent|provided)\b|\b(?:as|like) i (?:said|told you|already said|mentioned)\b"
-    r"|\bi keep (?:asking|telling|saying|getting|trying|calling|explaining)\b|\bover and over\b"
-    r"|\bagain and again\b|\byet again\b|\bevery (?:single )?time\b|\bstill (?:not|no|nothing"
-    r"|waiting|haven'?t|hasn'?t|isn'?t|doesn'?t|can'?t|don'?t|didn'?t|broken|wrong)\b)",
-    r"(?P<upset>\b(?:angry|annoyed|annoying|irritat\w+|frustrat\w+|upset|mad at|exasperat\w+"
-    r"|not (?:helping|helpful|listening|happy|good enough)|no help|unhelpful"
-    r"|(?:doesn'?t|didn'?t|isn'?t) help(?:ing)?|aren'?t (?:listening|helping)"
-    r"|are you (?:even )?listening|(?:didn'?t|did) you (?:even )?(?:read|hear|listen)"
-    r"|(?:you|it|this bot|the bot) (?:don'?t|do not|doesn'?t|didn'?t) (?:get it|understand|listen)"
-    r"|(?:nobody|no one|no-one) (?:is )?(?:help\w*|answer\w*|respond\w*|cares|listens)"
-    r"|taking (?:forever|so long|ages|too long)|poor service|bad service|give me a break"
-    r"|come on|get your act together|you(?:'d| had)? better|report you|lawyer|sue you"
-    r"|just great|yeah right|real helpful|rude|i give up|forget it|i'?m done|done with (?:this"
-    r"|you)|why (?:isn'?t|won'?t|can'?t|doesn'?t) (?:it|this|anything|anyone))\b)",
-    r"(?P<negative>\b(?:terrible|horrible|awful|worst|hate|hating|sucks?|damn\w*|dammit|crap\w*"
-    r"|bloody|freaking|frigging|screwed|complain\w*|disappoint\w*|unhappy|unbelievable"
-    r"|can'?t believe|not (?:very )?nice)\b)",
-    r"(?P<mild>\b(?:ugh+|argh+|seriously|hurry|jeez|geez|sigh|smh|whatever|excuse me)\b"
-    r"|\?\?+|\?!|!\?)",
-    r"(?P<bang3>!{3,})|(?P<bang2>!!)",
-]))
+_NUMBER = (r"(?:\d+|two|three|four|five|six|seven|eight|nine|ten|several|many|multiple|so many"
+           r"|a dozen)")
+_CUES: list[tuple[str, str]] = [
+    # calm: listed first, so that "not angry" is taken before "angry" can be
+    ("calm", r"not (?:[a-z']+ )?(?:angry|upset|mad|annoyed|frustrated|a problem|bad|terrible"
+             r"|complaining|ridiculous|useless|unhappy)\b"),
+    ("calm", r"never (?:[a-z']+ )?(?:angry|upset|mad|annoyed|frustrated|a problem|bad)\b"),
+    ("calm", r"no (?:longer (?:[a-z']+ )?(?:angry|upset|mad|annoyed|frustrated)|complaints?|problem"
+             r"|worries)\b"),
+    ("calm", r"nothing (?:[a-z']+ )?(?:bad|terrible|ridiculous)\b"),
+    ("calm", r"hate to (?:bother|ask|trouble|say|be)\b"),
+    ("calm", r"thank(?:s| you) again\b"),
+    ("calm", r"i(?:'m| am) (?:such |so |a |an |such an |a real |really )*(?:idiot|dumb|stupid"
+             r"|moron)\b"),
+    ("swear", r"(?:fuck\w*|f\*?cking|motherf\w+|shit\w*|bullshit|bs|wtf|ffs|stfu|omfg|goddamn\w*"
+              r"|bastards?|assholes?|bitch\w*|dickheads?|piss(?:ed|ing)? off|screw (?:you|this"
+              r"|that|it)|effing|fricking)\b"),
+    ("insult", r"(?:useless|ridiculous|absurd|unacceptable|outrageous|pathetic|incompetent|idiot\w*"
+               r"|stupid|moron\w*|dumb|disgrace\w*|appalling|atrocious|garbage|rubbish|a joke"
+               r"|fed up|sick (?:and tired )?of|had enough|enough is enough|furious|livid|pissed"
+               r"|fuming|infuriat\w+|waste of (?:my |our )?(?:time|money)|wast(?:ing|ed) my time"
+               r"|thanks for nothing|what the (?:hell|heck)|the hell|hell no)\b"),
+    ("insult", r"(?:are you (?:kidding|serious|joking|deaf|stupid|blind)|you (?:must be|gotta be"
+               r"|have got to be) kidding|kidding me|for (?:god|christ|heaven|pete|crying out loud)"
+               r"'?s? sake|scam(?:mers?|med)?|rip[- ]?off|liars?|never again|disgusting|shameful"
+               r"|horrendous|what(?:'s| is) wrong with you|worst (?:service|company|bank|experience"
+               r"|support|customer service|app|bot) ever)\b"),
+    ("repeat", r"(?:second|2nd|third|3rd|fourth|4th|fifth|5th|sixth|tenth|hundredth|millionth"
+               r"|umpteenth) time\b"),
+    ("repeat", r"for the last time\b"),
+    ("repeat", r"(?:called|contacted|tried|asked|written|wrote|emailed|messaged|told you|explained"
+               rf"|been here|rang|phoned|chatted|complained|reached out)(?: you| this| about this)?"
+               rf" {_NUMBER} times\b"),
+    ("repeat", rf"{_NUMBER} times (?:already|now|today|this week|this month|before)\b"),
+    ("repeat", r"(?:how many (?:more )?times|(?:already|just) (?:told|said|gave|explained"
+               r"|answered|asked|sent|provided)|(?:as|like) i (?:said|told you|already said"
+               r"|mentioned)|i keep (?:asking|telling|saying|getting|trying|calling|explaining)"
+               r"|over and over|again and again|yet again|every (?:single )?time|still (?:not|no"
+               r"|nothing|waiting|haven'?t|hasn'?t|isn'?t|doesn'?t|can'?t|don'?t|didn'?t|broken"
+               r"|wrong))\b"),
+    ("upset", r"(?:angry|annoyed|annoying|irritat\w+|frustrat\w+|upset|mad at|exasperat\w+"
+              r"|not (?:helping|helpful|listening|happy|good enough)|no help|unhelpful"
+              r"|(?:doesn'?t|didn'?t|isn'?t) help(?:ing)?|aren'?t (?:listening|helping)"
+              r"|are you (?:even )?listening"
+              r"|(?:didn'?t|did) you (?:even )?(?:read|hear|listen))\b"),
+    ("upset", r"(?:(?:you|it|this bot|the bot) (?:don'?t|do not|doesn'?t|didn'?t) (?:get it"
+              r"|understand|listen)|(?:nobody|no one|no-one) (?:is )?(?:help\w*|answer\w*"
+              r"|respond\w*|cares|listens)|taking (?:forever|so long|ages|too long)|poor service"
+              r"|bad service|give me a break|come on|get your act together|you(?:'d| had)? better"
+              r"|report you|lawyer|sue you|just great|yeah right|real helpful|rude|i give up"
+              r"|forget it|i'?m done|done with (?:this|you)|why (?:isn'?t|won'?t|can'?t|doesn'?t)"
+              r" (?:it|this|anything|anyone))\b"),
+    ("negative", r"(?:terrible|horrible|awful|worst|hate|hating|sucks?|damn\w*|dammit|crap\w*"
+                 r"|bloody|freaking|frigging|screwed|complain\w*|disappoint\w*|unhappy"
+                 r"|unbelievable|can'?t believe|not (?:very )?nice)\b"),
+    ("mild", r"(?:ugh+|argh+|seriously|hurry|jeez|geez|sigh|smh|whatever|excuse me)\b"),
+]
+# Not at a word start: tried after the word alternatives, in this order.
+_CUES_INSIDE: list[tuple[str, str]] = [
+    ("calm", r"n't (?:[a-z']+ )?(?:angry|upset|mad|annoyed|frustrated|a problem|bad|terrible"
+             r"|complaining|ridiculous|useless|unhappy)\b"),
+    ("swear", rf"\b[a-z]{_MASK}{{2,}}[a-z]*"),
+    ("mild", r"\?\?+|\?!|!\?"),
+    ("bang3", r"!{3,}"),
+    ("bang2", r"!!"),
+]
+
+
+def _factored(at_word: list[tuple[str, str]], inside: list[tuple[str, str]]) -> re.Pattern[str]:
+    """One regex for many alternatives, fast on CPython.
+
+    sre tries the branches of an alternation one after the other at every position, so the
+    alternatives that start at a word (`at_word`) are expanded and grouped by first letter behind
+    one ``\\b``: a word then tries one bucket instead of every branch (about four times faster).
+    `inside` alternatives (punctuation, "n't") follow in order. Groups stay non-capturing
+    (hundreds of capturing groups made sre slower than the plain alternation).
+    """
+    buckets: dict[str, list[str]] = {}
+    others: list[str] = []
+    for _, alt in at_word:
+        for branch in _expand(alt):
+            if branch[0].isalnum() and branch[1:2] not in ("?", "*", "+", "{"):
+                buckets.setdefault(branch[0], []).append(branch[1:])
+            else:
+                others.append(r"\b" + branch)
+    others.extend(alt for _, alt in inside)
+    heads = [head + "(?:" + "|".join(tails) + ")" for head, tails in buckets.items()]
+    return re.compile("|".join([r"\b(?:" + "|".join(heads) + ")", *others]))
+
+
+def _by_label(alternatives: list[tuple[str, str]]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    grouped: dict[str, list[str]] = {}
+    for label, alt in alternatives:
+        grouped.setdefault(label, []).append(alt)
+    return tuple((label, re.compile("|".join(alts))) for label, alts in grouped.items())
+
+
+def _expand(alt: str) -> list[str]:
+    """The branches of a leading ``(?:a|b)rest`` as ``a rest``, ``b rest``, recursively."""
+    if not alt.startswith("(?:"):
+        return [alt]
+    depth, i, bars = 0, 0, [2]
+    while True:
+        c = alt[i]
+        if c == "\\":
+            i += 1
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                break
+        elif c == "|" and depth == 1:
+            bars.append(i)
+        i += 1
+    bars.append(i)
+    rest = alt[i + 1:]
+    if rest[:1] in ("?", "*", "+", "{"):
+        return [alt]
+    return [b for lo, hi in itertools.pairwise(bars)
+            for b in _expand(alt[lo + 1:hi] + rest)]
+
+
+FRUSTRATION_CUE = _factored(_CUES, _CUES_INSIDE)
+_LABELLED = _by_label(_CUES + _CUES_INSIDE)
+
+
+def cue_label(cue: str) -> str:
+    """The family of a matched cue: the first, in `CUE_WEIGHTS` order, whose phrases match it
+    whole (that is the family the match came from, as families are tried in that order)."""
+    for label, pattern in _LABELLED:
+        if pattern.fullmatch(cue):
+            return label
+    return ""
 # A calm turn that also sounds satisfied lowers the score faster than a neutral answer.
 SATISFIED = re.compile(
     r"\b(?:thanks|thank you|thx|ty|great|perfect|awesome|excellent|wonderful|lovely|appreciate"
     r"|cheers|brilliant|fantastic|that helps|that works|sounds good|all good|no worries)\b"
 )
+CAPS_PAIR = re.compile(r"[A-Z][A-Z']")  # cheap test before counting words
 CAPS_WORD = re.compile(r"\b[A-Z][A-Z']+\b")
 ANY_WORD = re.compile(r"\b[A-Za-z][A-Za-z']+\b")
 # Upper-case words that are names, not shouting.

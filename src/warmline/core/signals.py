@@ -39,7 +39,10 @@ _BANGS = frozenset({"bang2", "bang3"})
 
 def normalise(text: str) -> str:
     """Lower case, straight apostrophes and single spaces: what every phrase pattern expects."""
-    return " ".join(text.translate(_QUOTES).lower().split())
+    t = text.lower()
+    if "\u2019" in t or "\u2018" in t or "\u02bc" in t or "`" in t:  # rare: skip the copy
+        t = t.translate(_QUOTES)
+    return " ".join(t.split())
 
 
 # --- human_requested -------------------------------------------------------------------------
@@ -58,7 +61,7 @@ def is_human_requested(text: str) -> bool:
     answer ("zero dollars") than an IVR key.
     """
     t = normalise(text)
-    if not t:
+    if "rep" not in t and phrases.HUMAN_TRIGGERS.isdisjoint(phrases.WORDS.findall(t)):
         return False
     for match in phrases.HUMAN_REQUEST.finditer(t):
         if not _is_ruled_out(t, match.start(), is_mention=match.lastgroup == "mention"):
@@ -86,20 +89,24 @@ def frustration_score(customer_texts: Sequence[str]) -> float:
     """The customer's frustration now, 0..1, from their turns in order (oldest first).
 
     Each turn gets an intensity, a noisy-OR of the cues found in it:
-    ``intensity = 1 - prod(1 - w)`` over every cue match, with weights ``w`` of
-    `phrases.CUE_WEIGHTS` (profanity, masked or not, and insults such as "useless" or "waste of
-    time" 0.55; repeat-contact phrases such as "third time" or "I already told you" 0.45;
-    "frustrated", "not helping", "terrible" 0.40; "!!!" 0.25; "again", "ugh", "!!" 0.15), plus
-    0.40 when most words are upper case (shouting) and 0.45 when the customer sends the same
-    words again. A negated cue ("I'm not angry") counts 0. The score then runs over the turns:
+    ``intensity = 1 - prod(1 - w)`` over every cue match, with the weights ``w`` of
+    `phrases.CUE_WEIGHTS`: profanity, masked or not, 0.60; insults at the service ("useless",
+    "ridiculous", "waste of time") 0.55; repeat contact ("third time", "I've called 3 times",
+    "I already told you") 0.45; "frustrated", "not helping", "are you even listening" 0.40;
+    general negatives ("terrible", "this sucks", "damn") 0.25; "!!!" 0.25; "ugh", "seriously",
+    "??", "!!" 0.15. Exclamation marks do not count in a turn that also thanks ("thank you!!!").
+    A turn mostly in capitals (acronyms such as PIN aside) adds 0.45, and sending the same words
+    again adds 0.45. A negated or self-directed cue ("I'm not angry", "I'm such an idiot") counts
+    0. The score then runs over the turns, from 0:
 
     - a turn with cues: ``score = 1 - (1 - 0.9 * score) * (1 - intensity)``, so complaints across
       turns add up while older ones fade a little;
     - a turn without cues: ``score *= 0.4`` when it sounds satisfied ("ok thanks, perfect"),
       else ``score *= 0.75`` (a neutral answer such as an account number).
 
-    So one "This is ridiculous, I've called three times!!!" scores about 0.82, a lone "this is
-    the third time" 0.45, and two calm turns after an outburst bring it back under 0.5.
+    So one "This is ridiculous, I've called three times!!!" scores 0.81, "this is fucking
+    useless" 0.82, a lone "this is the third time" 0.45, "I'm really annoyed" 0.40, and a
+    satisfied "ok thanks" after an outburst brings the score back under 0.5.
     """
     score = 0.0
     seen: set[str] = set()
@@ -117,11 +124,15 @@ def frustration_score(customer_texts: Sequence[str]) -> float:
 
 def _intensity(raw: str, t: str, seen: set[str]) -> float:
     keep = 1.0
-    satisfied = phrases.SATISFIED.search(t) is not None
+    bangs = 1.0
     for match in phrases.FRUSTRATION_CUE.finditer(t):
-        cue = match.lastgroup or ""
-        if not (satisfied and cue in _BANGS):
+        cue = phrases.cue_label(match.group())
+        if cue in _BANGS:
+            bangs *= 1.0 - phrases.CUE_WEIGHTS[cue]
+        else:
             keep *= 1.0 - phrases.CUE_WEIGHTS.get(cue, 0.0)
+    if bangs < 1.0 and not phrases.SATISFIED.search(t):
+        keep *= bangs
     if _is_shouting(raw):
         keep *= 1.0 - _CAPS_WEIGHT
     words = _NON_WORD.sub(" ", t).split()
@@ -135,7 +146,7 @@ def _intensity(raw: str, t: str, seen: set[str]) -> float:
 
 def _is_shouting(raw: str) -> bool:
     """At least two capitalised words, not acronyms, and 60% or more of all words."""
-    if raw.islower() or not raw:
+    if not phrases.CAPS_PAIR.search(raw):
         return False
     caps = sum(1 for w in phrases.CAPS_WORD.findall(raw) if w not in phrases.ACRONYMS)
     if caps < 2:

@@ -106,6 +106,19 @@ def _answerable(guess: IntentPrediction | None) -> float | None:
     return guess.confidence if guess.label != OUT_OF_SCOPE else 1.0 - guess.confidence
 
 
+def _latest_customer_block(turns: Sequence[Turn]) -> list[str]:
+    """The customer's latest run of turns, whether or not the AI has answered it yet:
+    "can I talk to someone?" then "hello?" still asks for a person, and so does a request
+    the AI has just replied to without handing off."""
+    out: list[str] = []
+    for turn in reversed(turns):
+        if turn.speaker is Speaker.CUSTOMER:
+            out.append(turn.text)
+        elif out or turn.speaker is Speaker.REP:
+            break
+    return out
+
+
 def count_repeats(
     contacts: Sequence[Contact], now: datetime, window_days: int
 ) -> RepeatContacts:
@@ -133,8 +146,8 @@ def assess(
     threshold, threshold_rule = policy.threshold_for(qt.label)
     used = policy.used_names
     signals = policy.signals
-    human = (signals.human_requested or "human_requested" in used) and is_human_requested(
-        last_text)
+    human = (signals.human_requested or "human_requested" in used) and any(
+        is_human_requested(text) for text in _latest_customer_block(turns))
     frustration = (frustration_score(customer_texts)
                    if signals.frustration is not None or "frustration" in used else 0.0)
     failures = count_ai_failures(turns) if signals.ai_failures is not None or (

@@ -32,7 +32,8 @@ class IntentExample:
 class TrainOptions:
     """How to fit. ``c`` is the inverse L2 strength; ``min_df`` drops rarer terms;
     ``holdout`` is the share of rows kept aside to tune the OOS threshold when no
-    validation rows are given; ``oos_threshold`` fixes it instead of tuning."""
+    validation rows are given; ``oos_threshold`` fixes it instead of tuning;
+    ``balanced`` weights each label inversely to its number of rows."""
 
     features: FeatureSpec = field(default_factory=FeatureSpec)
     c: float = 20.0
@@ -41,6 +42,7 @@ class TrainOptions:
     holdout: float = 0.1
     keep_correct: float = 0.95
     oos_threshold: float | None = None
+    balanced: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +132,8 @@ def fit_linear_model(
     vectorizer = TfidfVectorizer(analyzer=lambda text: extract_terms(text, spec),
                                  sublinear_tf=True, min_df=options.min_df, dtype=np.float32)
     matrix = vectorizer.fit_transform([r.text for r in rows])
-    classifier = LogisticRegression(C=options.c, max_iter=options.max_iter)
+    classifier = LogisticRegression(C=options.c, max_iter=options.max_iter,
+                                    class_weight="balanced" if options.balanced else None)
     classifier.fit(matrix, [r.label for r in rows])
     return export_model(vectorizer, classifier, spec, question_types or {})
 

@@ -77,8 +77,11 @@ def test_open_object_allows_any_field() -> None:
 @pytest.mark.parametrize(
     ("source", "column", "message"),
     [
-        ('confidence < "high"', 12,
-         '`confidence` (a double or null) and `"high"` (a string) cannot be compared with <'),
+        (
+            'confidence < "high"',
+            12,
+            '`confidence` (a double or null) and `"high"` (a string) cannot be compared with <',
+        ),
         ('turns == "3"', 7, '`turns` (an int) and `"3"` (a string) can never be equal'),
         ("human_requested != 1", 17, "can never be equal"),
         ("tags == text", 6, "can never be equal"),
@@ -134,9 +137,7 @@ def test_negating_a_non_bool_is_an_error() -> None:
         ("has(text.x)", 10, "has() needs an object or map"),
     ],
 )
-def test_operator_and_macro_type_errors_are_located(
-    source: str, column: int, message: str
-) -> None:
+def test_operator_and_macro_type_errors_are_located(source: str, column: int, message: str) -> None:
     diagnostic = only_error(source)
     assert message in diagnostic.message
     assert diagnostic.column == column
@@ -151,7 +152,8 @@ def test_for_a_substring_in_on_a_string_suggests_contains() -> None:
     [
         ('text.contain("x")', 6, "unknown method contain(); did you mean 'contains'?"),
         ('text.lower() == "x"', 6, "unknown method lower(); did you mean lowerAscii()?"),
-        ("lenght(text) > 3", 1, "unknown function lenght()"),
+        ("sise(text) > 3", 1, "unknown function sise(); did you mean 'size'?"),
+        ("len(text) > 3", 1, "unknown function len(); did you mean size()?"),
         ('contains(text, "x")', 1, "contains() is a method; write x.contains(...)"),
         ('text.contains("a", "b")', 6, "contains() takes 1 argument, got 2"),
         ("size(text, tags) > 1", 1, "size() takes 1 argument, got 2"),

@@ -62,7 +62,9 @@ def atoms(*texts: str) -> St:
 
 
 def literal(strategy: st.SearchStrategy[Any], render: Any = repr) -> St:
-    return strategy.map(lambda v: (render(v), ATOM if not str(render(v)).startswith("-") else UNARY))
+    return strategy.map(
+        lambda v: (render(v), ATOM if not str(render(v)).startswith("-") else UNARY)
+    )
 
 
 def conditional(branch: St, depth: int) -> St:
@@ -151,7 +153,7 @@ def comparisons(depth: int, int_names: tuple[str, ...]) -> St:
     return st.one_of(
         st.builds(lambda a, op, b: binary(op, REL)(a, b), numbers, relations, numbers),
         st.builds(lambda a, op, b: binary(op, REL)(a, b), text, relations, text),
-        st.builds(lambda a, b: binary("==", REL)(a, b), int_lists(depth), int_lists(depth)),
+        st.builds(binary("==", REL), int_lists(depth), int_lists(depth)),
         st.builds(binary("in", REL), ints(depth, int_names), int_lists(depth)),
         st.builds(binary("in", REL), text, atoms("ls", "m", '["a", "Ab"]')),
     )  # fmt: skip
@@ -159,7 +161,7 @@ def comparisons(depth: int, int_names: tuple[str, ...]) -> St:
 
 @cache
 def bools(depth: int, int_names: tuple[str, ...] = ("i", "j")) -> St:
-    leaves = atoms("b", "c", "true", "false", "has(m.a)", 's.startsWith("a")', 't.endsWith(s)')
+    leaves = atoms("b", "c", "true", "false", "has(m.a)", 's.startsWith("a")', "t.endsWith(s)")
     if depth <= 0:
         return leaves
     sub = bools(depth - 1, int_names)
@@ -244,7 +246,26 @@ def test_the_generator_covers_the_features_it_claims() -> None:
 
     collect()
     corpus = "\n".join(seen)
-    for feature in ("&&", "||", "!", "?", " in ", ".exists", ".all", ".filter(", ".map(",
-                    ".matches(", ".contains(", "lowerAscii", "/", "%", "int(", "double(",
-                    "exists_one", "has(", ".startsWith(", "string("):
+    for feature in (
+        "&&",
+        "||",
+        "!",
+        "?",
+        " in ",
+        ".exists",
+        ".all",
+        ".filter(",
+        ".map(",
+        ".matches(",
+        ".contains(",
+        "lowerAscii",
+        "/",
+        "%",
+        "int(",
+        "double(",
+        "exists_one",
+        "has(",
+        ".startsWith(",
+        "string(",
+    ):
         assert feature in corpus, feature

@@ -31,6 +31,11 @@ def show(node: s.Node) -> str:
             return "(" + f" {op} ".join(show(o) for o in operands) + ")"
         case s.Conditional(cond=cond, then=then, otherwise=otherwise):
             return f"({show(cond)} ? {show(then)} : {show(otherwise)})"
+    return show_literal_or_macro(node)
+
+
+def show_literal_or_macro(node: s.Node) -> str:
+    match node:
         case s.ListLit(items=items):
             return "[" + ", ".join(show(i) for i in items) + "]"
         case s.MapLit(entries=entries):

@@ -1,14 +1,17 @@
 """Properties for all inputs: a boolean rule never raises when evaluated, whatever the
-expression and context, and compiling any text raises nothing but `CelError`."""
+expression and context; compiling any text raises nothing but `CelError`; `&&`/`||` absorb
+errors; and the fast regex test agrees with RE2's own search."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from warmline.core.cel import CelError, Type, compile_expression
+from warmline.core.cel import CelError, Type, compile_expression, functions
+from warmline.core.cel.functions import compile_regex, regex_searcher
 
 SCHEMA = {
     "x": Type.DYN, "y": Type.DYN, "n": Type.INT, "f": Type.nullable(Type.DOUBLE),
@@ -26,8 +29,10 @@ scalars = st.one_of(
 )  # fmt: skip
 json_values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.sampled_from(["k", "a", ""]) | st.text(max_size=3), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(["k", "a", ""]) | st.text(max_size=3), inner, max_size=4)
+    ),
     max_leaves=8,
 )
 # Any value for any name, including the wrong type for a typed one, or no value at all.
@@ -38,8 +43,17 @@ LITERALS = [
     '""', '"a"', "'x y'", "[]", "[1, 'a', null]", "{}", '{"k": 1}',
 ]  # fmt: skip
 leaves = st.sampled_from(
-    [*SCHEMA, "x", "x", "y", "x.k", "o.k", "o.missing", *LITERALS,
-     *(f"dyn({lit})" for lit in LITERALS)]
+    [
+        *SCHEMA,
+        "x",
+        "x",
+        "y",
+        "x.k",
+        "o.k",
+        "o.missing",
+        *LITERALS,
+        *(f"dyn({lit})" for lit in LITERALS),
+    ]
 )
 BINARY = ["||", "&&", "==", "!=", "<", "<=", ">", ">=", "in", "+", "-", "*", "/", "%"]
 METHODS = ["contains", "startsWith", "endsWith", "matches", "lowerAscii", "upperAscii", "trim",
@@ -76,11 +90,12 @@ expressions = st.recursive(leaves, _extend, max_leaves=10)
 def test_no_expression_or_context_makes_a_boolean_rule_raise(
     source: str, context: dict[str, Any]
 ) -> None:
-    try:
-        rule = compile_expression(source, SCHEMA)
-    except CelError:
-        rule = compile_expression(f"dyn({source})", SCHEMA)
-    assert type(rule.evaluate(context)) is bool
+    for candidate in (source, f"dyn({source})"):
+        try:
+            rule = compile_expression(candidate, SCHEMA)
+        except CelError:
+            continue
+        assert type(rule.evaluate(context)) is bool
 
 
 @PROPERTY_SETTINGS
@@ -107,10 +122,13 @@ def test_compiling_any_text_raises_only_cel_error(source: str) -> None:
     try:
         compile_expression(source, SCHEMA)
     except CelError as err:
-        assert err.diagnostics
-        for diagnostic in err.diagnostics:
-            assert 0 <= diagnostic.offset <= len(source)
-            assert diagnostic.snippet.count("\n") == 1
+        diagnostics = err.diagnostics
+    else:
+        return
+    assert diagnostics
+    for diagnostic in diagnostics:
+        assert 0 <= diagnostic.offset <= len(source)
+        assert diagnostic.snippet.count("\n") == 1
 
 
 @PROPERTY_SETTINGS
@@ -118,10 +136,41 @@ def test_compiling_any_text_raises_only_cel_error(source: str) -> None:
 def test_true_or_anything_is_true_and_false_and_anything_is_false(
     source: str, context: dict[str, Any]
 ) -> None:
+    schema = {**SCHEMA, "on": Type.BOOL, "off": Type.BOOL}
+    context = {**context, "on": True, "off": False}  # names, so that nothing is folded
     try:
-        either = compile_expression(f"dyn({source}) || true", SCHEMA)
-        both = compile_expression(f"false && dyn({source})", SCHEMA)
+        rules = [compile_expression(f"dyn({source}) {op} {name}", schema)
+                 for op, name in (("||", "on"), ("&&", "off"))]  # fmt: skip
+        flipped = [compile_expression(f"{name} {op} dyn({source})", schema)
+                   for op, name in (("||", "on"), ("&&", "off"))]  # fmt: skip
     except CelError:
         return
-    assert either.evaluate(context) is True
-    assert both.evaluate(context) is False
+    assert [rule.evaluate(context) for rule in rules] == [True, False]
+    assert [rule.evaluate(context) for rule in flipped] == [True, False]
+
+
+PATTERNS = [r"(?i)\b(lawyer|sue)\b", "^é+$", r"\d{3}", "a|b", "^$", r"\p{Greek}", "."]
+
+
+@PROPERTY_SETTINGS
+@given(pattern=st.sampled_from(PATTERNS), text=st.text(max_size=12) | st.sampled_from(
+    ["Call my LAWYER", "éé", "x123", "", "αβ", "\n"]))  # fmt: skip
+def test_the_fast_regex_test_agrees_with_re2_search(pattern: str, text: str) -> None:
+    expected = compile_regex(pattern).search(text) is not None
+    assert regex_searcher(pattern)(text) is expected
+
+
+def test_without_the_raw_re2_object_the_regex_test_falls_back_to_search(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class PublicOnly:
+        def __init__(self, pattern: str) -> None:
+            self.regex = compile_regex(pattern)
+
+        def search(self, text: str) -> object:
+            return self.regex.search(text)
+
+    monkeypatch.setattr(functions, "compile_regex", PublicOnly)
+    search = functions.regex_searcher("b+")
+    assert search("abbc")
+    assert not search("ac")

@@ -14,7 +14,8 @@ from warmline.core.cel.operators import check_binary, check_index, check_logical
 from warmline.core.cel.types import Kind, Type, is_comparable, join, non_null
 
 PYTHON_WORDS = {"True": "true", "False": "false", "None": "null"}
-PYTHON_METHODS = {"lower": "lowerAscii", "upper": "upperAscii", "strip": "trim", "len": "size"}
+PYTHON_METHODS = {"lower": "lowerAscii", "upper": "upperAscii", "strip": "trim"}
+PYTHON_FUNCTIONS = {"len": "size", "str": "string", "float": "double"}
 MACRO_RESULTS = {"exists": Type.BOOL, "all": Type.BOOL, "exists_one": Type.BOOL}
 
 
@@ -33,17 +34,9 @@ class Checker:
         self.diagnostics: list[Diagnostic] = []
         self.names: set[str] = set()
         self.scopes: list[dict[str, Type]] = []
-        # Keyed by node class; each handler takes that class, hence Any.
-        self._dispatch: dict[type[s.Node], Callable[[Any], Type]] = {
-            s.Literal: self._literal, s.Ident: self._ident, s.Select: self._select,
-            s.Index: self._index, s.Call: self._call, s.Unary: self._unary,
-            s.Binary: self._binary, s.Logical: self._logical, s.Conditional: self._conditional,
-            s.ListLit: self._list, s.MapLit: self._map, s.Has: self._has,
-            s.Comprehension: self._comprehension,
-        }  # fmt: skip
 
     def check(self, node: s.Node) -> Type:
-        node.type = self._dispatch[type(node)](node)
+        node.type = _HANDLERS[type(node)](self, node)
         return node.type
 
     def error(self, offset: int, message: str) -> Type:
@@ -51,7 +44,7 @@ class Checker:
         return Type.DYN
 
     def show(self, node: s.Node) -> str:
-        """`excerpt` (a string): the node's source text and its type, for messages."""
+        """The node's source text (shortened) and its type, for messages: `s` (a string)."""
         text = " ".join(self.source[node.start : node.end].split())
         if len(text) > 40:
             text = text[:37] + "..."
@@ -205,15 +198,14 @@ class Checker:
                 self.error(pattern.start, f"invalid regular expression {pattern.value!r}: {reason}")
 
     def _unknown_function(self, node: s.Call) -> Type:
-        if node.target is None:
-            if node.name in METHODS:
-                return self.error(node.name_at, f"{node.name}() is a method; write "
-                                  f"x.{node.name}(...)")  # fmt: skip
-            return self.error(node.name_at, f"unknown function {node.name}()"
-                              f"{suggest(node.name, FUNCTIONS)}")  # fmt: skip
-        alias = PYTHON_METHODS.get(node.name)
-        hint = f"; did you mean {alias}()?" if alias else suggest(node.name, METHODS)
-        return self.error(node.name_at, f"unknown method {node.name}(){hint}")
+        if node.target is None and node.name in METHODS:
+            return self.error(node.name_at, f"{node.name}() is a method; write "
+                              f"x.{node.name}(...)")  # fmt: skip
+        table, aliases = (METHODS, PYTHON_METHODS) if node.target else (FUNCTIONS, PYTHON_FUNCTIONS)
+        alias = aliases.get(node.name)
+        hint = f"; did you mean {alias}()?" if alias else suggest(node.name, table)
+        kind = "method" if node.target else "function"
+        return self.error(node.name_at, f"unknown {kind} {node.name}(){hint}")
 
     def _comprehension(self, node: s.Comprehension) -> Type:
         target = non_null(self.check(node.target))
@@ -237,6 +229,24 @@ class Checker:
         if node.kind in MACRO_RESULTS:
             return MACRO_RESULTS[node.kind]
         return Type.list_of(produced)
+
+
+# Keyed by node class; each handler takes that class, hence Any.
+_HANDLERS: dict[type[s.Node], Callable[[Checker, Any], Type]] = {
+    s.Literal: Checker._literal,
+    s.Ident: Checker._ident,
+    s.Select: Checker._select,
+    s.Index: Checker._index,
+    s.Call: Checker._call,
+    s.Unary: Checker._unary,
+    s.Binary: Checker._binary,
+    s.Logical: Checker._logical,
+    s.Conditional: Checker._conditional,
+    s.ListLit: Checker._list,
+    s.MapLit: Checker._map,
+    s.Has: Checker._has,
+    s.Comprehension: Checker._comprehension,
+}
 
 
 def _clash(a: Type, b: Type) -> bool:

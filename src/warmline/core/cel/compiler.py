@@ -14,7 +14,7 @@ from typing import Any
 from warmline.core.cel import fastpath as fp
 from warmline.core.cel import macros
 from warmline.core.cel import syntax as s
-from warmline.core.cel.functions import FUNCTIONS, METHODS, compile_regex
+from warmline.core.cel.functions import FUNCTIONS, METHODS, regex_searcher
 from warmline.core.cel.runtime import (
     BUDGET_KEY,
     MAX_ITERATIONS,
@@ -62,17 +62,9 @@ class Compiler:
 
     def __init__(self) -> None:
         self.has_macros = False
-        # Keyed by node class; each handler takes that class, hence Any.
-        self._dispatch: dict[type[s.Node], Callable[[Any], Code]] = {
-            s.Literal: self._literal, s.Ident: self._ident, s.Select: self._select,
-            s.Index: self._index, s.Call: self._call, s.Unary: self._unary,
-            s.Binary: self._binary, s.Logical: self._logical, s.Conditional: self._conditional,
-            s.ListLit: self._list, s.MapLit: self._map, s.Has: self._has,
-            s.Comprehension: self._comprehension,
-        }  # fmt: skip
 
     def compile(self, node: s.Node) -> Code:
-        return self._dispatch[type(node)](node)
+        return _HANDLERS[type(node)](self, node)
 
     def _fold(self, fn: Fn, parts: Sequence[Code]) -> Code:
         """`fn` evaluated now when all `parts` are constant; an error stays a run-time error."""
@@ -196,7 +188,10 @@ class Compiler:
         if node.name in STRING_TESTS and args[0].is_const and type(args[0].value) is str:
             return self._fold(_string_test(node.name, target.fn, args[0].value), [target])
         if node.name == "matches" and args[0].is_const and type(args[0].value) is str:
-            return self._fold(_regex_test(target.fn, args[0].value), [target])
+            try:
+                return self._fold(_regex_test(target.fn, args[0].value), [target])
+            except Exception:  # a pattern built from constants, bad: an error when evaluated
+                return self._apply(METHODS["matches"].impl, [target, *args])
         return self._apply(METHODS[node.name].impl, [target, *args])
 
     def _apply(self, impl: Callable[..., Any], args: list[Code]) -> Code:
@@ -216,6 +211,24 @@ class Compiler:
             return Code(macros.filter_map(node.kind, target, node.var, pred, transform))
         assert pred is not None  # the parser gives every quantifier a condition
         return Code(macros.quantifier(node.kind, target, node.var, pred))
+
+
+# Keyed by node class; each handler takes that class, hence Any.
+_HANDLERS: dict[type[s.Node], Callable[[Compiler, Any], Code]] = {
+    s.Literal: Compiler._literal,
+    s.Ident: Compiler._ident,
+    s.Select: Compiler._select,
+    s.Index: Compiler._index,
+    s.Call: Compiler._call,
+    s.Unary: Compiler._unary,
+    s.Binary: Compiler._binary,
+    s.Logical: Compiler._logical,
+    s.Conditional: Compiler._conditional,
+    s.ListLit: Compiler._list,
+    s.MapLit: Compiler._map,
+    s.Has: Compiler._has,
+    s.Comprehension: Compiler._comprehension,
+}
 
 
 def _binary_fn(op: str, left: Fn, right: Fn) -> Fn:
@@ -243,7 +256,7 @@ def _ordering(op: str, left: Code, right: Code) -> Fn:
         if (a.__class__ is int or a.__class__ is float) and (
             b.__class__ is int or b.__class__ is float
         ):
-            return compare(a, b)  # type: ignore[no-any-return]
+            return compare(a, b)
         return order(a, b, op)
 
     return ordering
@@ -262,12 +275,12 @@ def _string_test(name: str, get: Fn, const: str) -> Fn:
 
 
 def _regex_test(get: Fn, pattern: str) -> Fn:
-    search: Callable[[str], object] = compile_regex(pattern).search  # checked already
+    search = regex_searcher(pattern)
 
     def regex_test(ctx: Mapping[str, Any]) -> bool:
         value = get(ctx)
         if value.__class__ is str:
-            return search(value) is not None
+            return search(value)
         raise no_overload("matches", value, pattern)
 
     return regex_test

@@ -13,6 +13,7 @@ from warmline.core.cel.parser import parse
 from warmline.core.cel.runtime import BUDGET_KEY, MAX_ITERATIONS
 from warmline.core.cel.syntax import Node
 from warmline.core.cel.types import Kind, Type, is_assignable
+from warmline.core.errors import WarmlineError
 
 MAX_SOURCE = 4096
 Fn = Callable[[Mapping[str, Any]], Any]
@@ -49,7 +50,7 @@ class CompiledExpression:
         return f"CompiledExpression({self.source!r})"
 
 
-class EvaluationError(ValueError):
+class EvaluationError(WarmlineError):
     """A non-boolean expression produced a CEL error value (e.g. a division by zero)."""
 
 

@@ -12,7 +12,12 @@ from warmline.core.cel.runtime import equals, logical_not, no_overload, order
 
 Fn = Callable[[Mapping[str, Any]], Any]
 
-COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 
@@ -51,7 +56,7 @@ def order_const(get: Fn, op: str, const: Any) -> Fn:
         def order_string(ctx: Mapping[str, Any]) -> bool:
             value = get(ctx)
             if value.__class__ is str:
-                return compare(value, const)  # type: ignore[no-any-return]
+                return compare(value, const)
             return order(value, const, op)
 
         return order_string
@@ -59,7 +64,7 @@ def order_const(get: Fn, op: str, const: Any) -> Fn:
     def order_number(ctx: Mapping[str, Any]) -> bool:
         value = get(ctx)
         if value.__class__ is float or value.__class__ is int:
-            return compare(value, const)  # type: ignore[no-any-return]
+            return compare(value, const)
         return order(value, const, op)
 
     return order_number

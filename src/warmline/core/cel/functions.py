@@ -68,9 +68,33 @@ def compile_regex(pattern: str) -> Any:
     return re2.compile(pattern, options=options)
 
 
+_NO_MATCH = (-1, -1)
+
+
+def regex_searcher(pattern: str) -> Callable[[str], bool]:
+    """A test for `pattern` anywhere in a string; raises `re2.error` for a bad pattern.
+
+    Uses the compiled RE2 object directly where this google-re2 exposes it: the public
+    search() also maps byte offsets back to characters and builds a Match that a yes/no test
+    never reads, which doubles the cost of a rule. Falls back to search() otherwise.
+    """
+    regex = compile_regex(pattern)
+    raw = getattr(regex, "_regexp", None)
+    anchor = getattr(getattr(re2, "_Anchor", None), "UNANCHORED", None)
+    if anchor is None or not callable(getattr(raw, "Match", None)):
+        return lambda text: regex.search(text) is not None
+    match = raw.Match  # type: ignore[union-attr]  # checked callable just above
+
+    def search(text: str) -> bool:
+        data = text.encode()
+        return bool(match(anchor, data, 0, len(data))[0] != _NO_MATCH)
+
+    return search
+
+
 @lru_cache(maxsize=128)
-def _cached_regex(pattern: str) -> Any:
-    return compile_regex(pattern)
+def _cached_searcher(pattern: str) -> Callable[[str], bool]:
+    return regex_searcher(pattern)
 
 
 def matches(s: Any, pattern: Any) -> bool:
@@ -78,10 +102,10 @@ def matches(s: Any, pattern: Any) -> bool:
     if type(s) is not str or type(pattern) is not str:
         raise no_overload("matches", s, pattern)
     try:
-        regex = _cached_regex(pattern)
+        search = _cached_searcher(pattern)
     except re2.error as err:
         raise EvalError(f"invalid regular expression {pattern!r}") from err
-    return regex.search(s) is not None
+    return search(s)
 
 
 _LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")

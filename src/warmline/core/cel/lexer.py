@@ -6,7 +6,7 @@ Errors are raised as `ParseError(offset, message)`; the caller locates them in t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 INT_MAX = 2**63 - 1
 
@@ -20,8 +20,7 @@ class ParseError(Exception):
         self.message = message
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     """One token. `kind` is 'int', 'double', 'string', 'ident', 'eof', a keyword or a symbol."""
 
     kind: str
@@ -47,58 +46,58 @@ MISTAKES = {
     "#": "comments in CEL start with //, not #",
 }
 
-_SPACE = re.compile(r"(?:[ \t\r\n\f]+|//[^\n]*)+")
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NUMBER = re.compile(
     r"(?P<hex>0[xX][0-9a-fA-F]+)"
     r"|(?P<double>[0-9]*\.[0-9]+(?:[eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+)"
     r"|(?P<int>[0-9]+)"
 )
-_STRING_START = re.compile(r"((?:[rR][bB]?|[bB][rR]?)?)('''|\"\"\"|'|\")")
+# One pattern finds what kind of token starts at a position; numbers and strings are then
+# read by their own functions.
+_TOKEN = re.compile(
+    r"(?P<space>(?:[ \t\r\n\f]+|//[^\n]*)+)"
+    r"|(?P<prefix>(?:[rR][bB]?|[bB][rR]?)?)(?P<quote>'''|\"\"\"|'|\")"
+    r"|(?P<number>\.?[0-9])"
+    r"|(?P<ident>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<symbol>" + "|".join(re.escape(symbol) for symbol in SYMBOLS) + ")"
+)
 
 
 def tokenize(source: str) -> list[Token]:
     """All tokens of `source`, ending with an 'eof' token."""
     tokens: list[Token] = []
-    pos = 0
-    while True:
-        space = _SPACE.match(source, pos)
-        if space:
-            pos = space.end()
-        if pos >= len(source):
-            tokens.append(Token("eof", "", len(source)))
-            return tokens
-        token = _next_token(source, pos)
+    pos, end = 0, len(source)
+    while pos < end:
+        match = _TOKEN.match(source, pos)
+        if match is not None and match.lastgroup == "space":
+            pos = match.end()
+            continue
+        token = _token(source, pos, match)
         tokens.append(token)
         pos += len(token.text)
+    tokens.append(Token("eof", "", end))
+    return tokens
 
 
-def _next_token(source: str, pos: int) -> Token:
-    quote = _STRING_START.match(source, pos)
-    if quote:
-        return _string_token(source, pos, quote.group(1), quote.group(2))
-    ident = _IDENT.match(source, pos)
-    if ident:
-        text = ident.group()
+def _token(source: str, pos: int, match: re.Match[str] | None) -> Token:
+    kind = match.lastgroup if match is not None else None
+    if match is None or source.startswith("**", pos):
+        for mistake, hint in MISTAKES.items():
+            if source.startswith(mistake, pos):
+                raise ParseError(pos, hint)
+        raise ParseError(pos, f"unexpected character {source[pos]!r}")
+    if kind == "ident":
+        text = match.group()
         return Token(text if text in KEYWORDS else "ident", text, pos)
-    if source[pos].isdigit() or (source[pos] == "." and source[pos + 1 : pos + 2].isdigit()):
+    if kind == "symbol":
+        return Token(match.group(), match.group(), pos)
+    if kind == "number":
         return _number_token(source, pos)
-    for mistake, hint in MISTAKES.items():
-        if source.startswith(mistake, pos) and not _is_symbol_at(source, pos):
-            raise ParseError(pos, hint)
-    for symbol in SYMBOLS:
-        if source.startswith(symbol, pos):
-            return Token(symbol, symbol, pos)
-    raise ParseError(pos, f"unexpected character {source[pos]!r}")
-
-
-def _is_symbol_at(source: str, pos: int) -> bool:
-    return source.startswith(("==", "&&", "||"), pos)
+    return _string_token(source, pos, match.group("prefix"), match.group("quote"))
 
 
 def _number_token(source: str, pos: int) -> Token:
     match = _NUMBER.match(source, pos)
-    if match is None:  # pragma: no cover - guarded by the caller
+    if match is None:  # pragma: no cover - the token pattern saw a digit here
         raise ParseError(pos, "malformed number")
     text = match.group()
     end = match.end()

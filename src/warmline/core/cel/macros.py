@@ -103,6 +103,6 @@ def filter_map(kind: str, target: Fn, var: str, pred: Fn | None, transform: Fn |
             if pred is not None and not _as_bool(kind, pred(scope)):
                 continue
             out.append(transform(scope) if transform is not None else element)
-        return check_size(out)  # type: ignore[no-any-return]
+        return check_size(out)
 
     return _bind(kind, target, var, body)

@@ -16,7 +16,7 @@ PRECEDENCE = {
     "==": 3, "!=": 3, "<": 3, "<=": 3, ">": 3, ">=": 3, "in": 3,
     "+": 4, "-": 4, "*": 5, "/": 5, "%": 5,
 }  # fmt: skip
-MACROS = {"exists": 2, "all": 2, "exists_one": 2, "filter": 2, "map": 2}
+MACROS = frozenset({"exists", "all", "exists_one", "filter", "map"})
 WORD_OPERATORS = {"and": "&&", "or": "||", "not": "!"}
 PYTHONISMS = {"if": "CEL writes a condition as `c ? a : b`", "else": "CEL writes `c ? a : b`"}
 
@@ -215,8 +215,10 @@ def _combine(token: Token, left: s.Node, right: s.Node) -> s.Node:
     if token.kind in ("||", "&&"):
         operands: list[s.Node] = []
         for node in (left, right):
-            same = isinstance(node, s.Logical) and node.op == token.kind
-            operands.extend(node.operands if isinstance(node, s.Logical) and same else [node])
+            if isinstance(node, s.Logical) and node.op == token.kind:
+                operands.extend(node.operands)
+            else:
+                operands.append(node)
         return s.Logical(start=left.start, end=right.end, op=token.kind, operands=operands)
     return s.Binary(
         start=left.start, end=right.end, op=token.kind, op_at=token.offset, left=left, right=right
@@ -227,10 +229,10 @@ def _negate(node: s.Node, token: Token) -> s.Node | None:
     """`-literal` as one literal (so that the smallest int can be written), else None."""
     if token.kind != "-" or not isinstance(node, s.Literal):
         return None
-    if type(node.value) not in (int, float):
+    value = node.value
+    if not isinstance(value, int | float) or isinstance(value, bool):
         return None
-    value = -node.value  # type: ignore[operator]  # int or float, checked just above
-    return s.Literal(start=token.offset, end=node.end, value=value)
+    return s.Literal(start=token.offset, end=node.end, value=-value)
 
 
 def _has(token: Token, args: list[s.Node], end: int) -> s.Node:

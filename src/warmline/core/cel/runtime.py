@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 import operator
-from typing import Any
+from collections.abc import Sized
+from typing import Any, TypeVar
 
 INT_MIN = -(2**63)
 INT_MAX = 2**63 - 1
@@ -17,6 +18,7 @@ MAX_ITERATIONS = 10_000  # macro iterations per evaluate() call
 BUDGET_KEY = "#budget"  # not an identifier, so it cannot clash with a variable
 
 NUMBERS = (int, float)
+SizedT = TypeVar("SizedT", bound=Sized)
 _COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
 
@@ -46,17 +48,17 @@ def is_number(value: object) -> bool:
     return kind is int or kind is float
 
 
-def equals(a: object, b: object) -> bool:
+def equals(a: Any, b: Any) -> bool:
     """CEL equality: numbers compare across int and double, other kinds never equal."""
     ta, tb = type(a), type(b)
     if ta is tb and ta is not list and ta is not dict:
-        return a == b
+        return bool(a == b)
     if (ta is int or ta is float) and (tb is int or tb is float):
-        return a == b
+        return bool(a == b)
     if ta is list and tb is list:
-        return _lists_equal(a, b)  # type: ignore[arg-type]  # checked just above
+        return _lists_equal(a, b)
     if ta is dict and tb is dict:
-        return _maps_equal(a, b)  # type: ignore[arg-type]  # checked just above
+        return _maps_equal(a, b)
     return False
 
 
@@ -108,7 +110,7 @@ def check_int(value: int) -> int:
     raise EvalError("integer overflow: the result does not fit in 64 bits")
 
 
-def check_size(value: Any) -> Any:
+def check_size(value: SizedT) -> SizedT:
     if len(value) > MAX_SIZE:
         raise EvalError(f"result too large: over {MAX_SIZE:,} characters or elements")
     return value
