@@ -29,7 +29,8 @@ from warmline.adapters.intent_files import ModelCard, save_model  # noqa: E402
 from warmline.service.intent_training import (  # noqa: E402
     IntentExample,
     TrainOptions,
-    _split_holdout,
+    describe_options,
+    split_holdout,
     train_intent_model,
 )
 
@@ -56,24 +57,27 @@ BANKING77 = {
     "terminate_account": "cancel", "cancel_transfer": "cancel",
     "lost_or_stolen_card": "cancel", "compromised_card": "cancel",
     "lost_or_stolen_phone": "cancel",
-    **{name: "billing" for name in (
+    **dict.fromkeys((
         "request_refund", "Refund_not_showing_up", "extra_charge_on_statement",
         "transaction_charged_twice", "card_payment_fee_charged", "transfer_fee_charged",
         "cash_withdrawal_charge", "exchange_charge", "top_up_by_card_charge",
         "top_up_by_bank_transfer_charge", "card_payment_wrong_exchange_rate",
         "wrong_exchange_rate_for_cash_withdrawal", "direct_debit_payment_not_recognised",
-        "card_payment_not_recognised", "cash_withdrawal_not_recognised")},
+        "card_payment_not_recognised", "cash_withdrawal_not_recognised",
+    ), "billing"),
 }
 HINT3 = {
     "CANCEL_ORDER": "cancel", "CHAT_WITH_AGENT": "talk-to-human",
     "CHAT_WITH_AN_AGENT": "talk-to-human", "CRITICISM": "complaint",
-    **{name: "billing" for name in (
+    **dict.fromkeys((
         "PAYMENT_AND_BILL", "MODES_OF_PAYMENTS", "EMI", "COD", "REFUND_OF_ADDED_CASH",
-        "REFUND_OF_WRONG_AMOUNT", "DEDUCTED_AMOUNT_NOT_RECEIVED",
-        "ACCOUNT_BALANCE_DEDUCTED")},
+        "REFUND_OF_WRONG_AMOUNT", "DEDUCTED_AMOUNT_NOT_RECEIVED", "ACCOUNT_BALANCE_DEDUCTED",
+    ), "billing"),
     # Mixed or bot-flow specific: asking for hours or numbers, callbacks, sales leads.
-    **{name: DROP for name in ("CALL_CENTER", "CONTACT_NUMBER", "LEAD_GEN",
-                               "REFUNDS_RETURNS_REPLACEMENTS", "RETURN_EXCHANGE")},
+    **dict.fromkeys((
+        "CALL_CENTER", "CONTACT_NUMBER", "LEAD_GEN", "REFUNDS_RETURNS_REPLACEMENTS",
+        "RETURN_EXCHANGE",
+    ), DROP),
 }
 # Powerplay11 answers "No"/"Nope" to its own menu with CHAT_WITH_AN_AGENT; keep asks only.
 HUMAN_WORDS = re.compile(r"agent|human|person|someone|executive|representative|support|"
@@ -83,9 +87,10 @@ NATCS = {
     "CloseAccount": "cancel", "CancelCheck": "cancel", "ReportLostStolenCard": "cancel",
     "FindAgent": "talk-to-human", "DisputeCharge": "complaint",
     "ScheduleAppointment": "scheduling",
-    **{name: "billing" for name in (
+    **dict.fromkeys((
         "PayBill", "ReportBillingIssue", "CheckPaymentStatus", "UpdatePaymentPreference",
-        "UpdateBillingFrequency", "MakeCreditCardPayment")},
+        "UpdateBillingFrequency", "MakeCreditCardPayment",
+    ), "billing"),
 }
 NATCS_FILES = ("development", "test-banking", "test-finance")
 SOURCES = (
@@ -191,8 +196,8 @@ def _print_counts(by_source: dict[str, list[IntentExample]]) -> None:
 
 def test_texts(data: Path) -> set[str]:
     """Every test-split utterance we evaluate on, normalised, to keep them out of training."""
-    texts = set(json.loads((data / "clinc150" / "data_full.json").read_text(encoding="utf-8"))
-                ["test"][i][0] for i in range(4500))
+    full = json.loads((data / "clinc150" / "data_full.json").read_text(encoding="utf-8"))
+    texts = {text for text, _ in full["test"] + full["oos_test"]}
     with (data / "banking77" / "test.csv").open(encoding="utf-8") as handle:
         texts |= {r["text"] for r in csv.DictReader(handle)}
     for bot in ("sofmattress", "curekart", "powerplay11"):
@@ -211,10 +216,15 @@ def _norm(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.lower()))
 
 
+def train_rows(by_source: dict[str, list[IntentExample]], tests: set[str]) -> list[IntentExample]:
+    """All sources' rows in order, without those equal to an evaluated test utterance."""
+    return [row for rows in by_source.values() for row in rows if _norm(row.text) not in tests]
+
+
 def choose_options(rows: list[IntentExample]) -> TrainOptions:
     """Pick C and class weighting on 20% of the training rows (by text hash): the highest
     must-route recall whose false-escalation rate stays within 5%."""
-    fit, held = _split_holdout(rows, 0.2)
+    fit, held = split_holdout(rows, 0.2)
     must = [r.label in MUST_ROUTE for r in held]
     print("| C | balanced | held-out must-route recall | false escalation |\n|---|---|---|---|")
     best: tuple[float, TrainOptions] | None = None
@@ -240,9 +250,7 @@ def main() -> None:
     args = parser.parse_args()
     by_source = collect(args.data)
     _print_counts(by_source)
-    tests = test_texts(args.data)
-    rows = [row for source_rows in by_source.values() for row in source_rows
-            if _norm(row.text) not in tests]
+    rows = train_rows(by_source, test_texts(args.data))
     print(f"dropped {sum(len(r) for r in by_source.values()) - len(rows)} training rows that "
           "equal an evaluated test utterance (duplicates across the datasets' own splits, "
           "and short phrases such as 'no')")
@@ -251,7 +259,8 @@ def main() -> None:
     trained = train_intent_model(rows, options=options, progress=print)
     card = ModelCard(created_by="bench/build_default_intents.py", rows=len(rows),
                      data_sha256=trained.data_sha256, label_counts=trained.label_counts,
-                     threshold_source=trained.threshold.source, sources=SOURCES)
+                     threshold_source=trained.threshold.source, sources=SOURCES,
+                     options=describe_options(options))
     written = save_model(args.out, trained.model, card)
     t = trained.threshold
     print(f"OOS threshold {t.threshold:.2f} ({t.source}, {t.rows} rows; in-scope accuracy "

@@ -37,7 +37,7 @@ def data_csv(tmp_path: Path) -> Path:
 
 
 def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-        *args: str) -> tuple[int, str, str]:
+        *args: str | Path) -> tuple[int, str, str]:
     monkeypatch.setattr(sys, "argv", ["warmline-intents", *map(str, args)])
     code = run(intents_app)
     captured = capsys.readouterr()
@@ -55,9 +55,12 @@ def test_train_writes_a_model_and_summarises_it(
     model, card = read_model_file(out)
     assert model.labels == ("billing", "cancel", "oos")
     assert model.question_types == {"billing": "billing"}
-    assert card.rows == 18 and card.label_counts == {"billing": 6, "cancel": 6, "oos": 6}
+    assert card.rows == 18
+    assert card.label_counts == {"billing": 6, "cancel": 6, "oos": 6}
     assert card.sources == ({"attribution": "hand-written, Apache-2.0"},)
-    assert "OOS threshold" in stdout and "18 rows, 3 labels" in stdout
+    assert card.options["c"] == 20.0
+    assert "OOS threshold" in stdout
+    assert "18 rows, 3 labels" in stdout
 
 
 def test_predict_adds_label_and_confidence_to_every_row(
@@ -72,7 +75,8 @@ def test_predict_adds_label_and_confidence_to_every_row(
     rows = list(csv.DictReader(io.StringIO(stdout)))
     assert list(rows[0]) == ["id", "text", "label", "confidence"]
     assert [r["id"] for r in rows] == ["1", "2", "3"]
-    assert rows[0]["label"] == "cancel" and rows[1]["label"] == "billing"
+    assert rows[0]["label"] == "cancel"
+    assert rows[1]["label"] == "billing"
     assert all(0.0 <= float(r["confidence"]) <= 1.0 for r in rows)
 
 
@@ -85,7 +89,8 @@ def test_predict_writes_to_a_file_when_asked(
     out = tmp_path / "out.csv"
     code, stdout, stderr = cli(monkeypatch, capsys, "predict", model,
                                write(tmp_path / "in.csv", "text\ncancel it\n"), "--out", out)
-    assert code == 0 and stdout == ""
+    assert code == 0
+    assert stdout == ""
     assert "wrote 1 rows" in stderr
     assert out.read_text(encoding="utf-8").startswith("text,label,confidence\ncancel it,")
 
@@ -98,8 +103,11 @@ def test_predict_writes_to_a_file_when_asked(
     ("", "data.csv:1: is empty; expected a header"),
     ("text,label\n", "data.csv:2: has a header but no rows"),
     ("text,text,label\na,b,c\n", "data.csv:1: names the column 'text' twice"),
+    ("text,label,question_type\npay,billing,billing\nhi,oos,\nfee,billing,faq\n",
+     "data.csv:4: column 'question_type': label 'billing' has question type 'faq' here but "
+     "'billing' on line 2"),
 ], ids=["no-text-column", "empty-label", "extra-field", "multiline-field", "empty-file",
-        "no-rows", "duplicate-column"])
+        "no-rows", "duplicate-column", "two-question-types"])
 def test_a_bad_training_csv_is_located_and_exits_1(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
     tmp_path: Path, content: str, located: str,
@@ -117,7 +125,8 @@ def test_a_csv_that_is_not_utf8_names_its_line(
     data = tmp_path / "data.csv"
     data.write_bytes(b"text,label\nhi,oos\ncaf\xe9,oos\n")
     code, _, stderr = cli(monkeypatch, capsys, "train", data, "--out", tmp_path / "m.npz")
-    assert code == 1 and "data.csv:3: is not UTF-8 text" in stderr
+    assert code == 1
+    assert "data.csv:3: is not UTF-8 text" in stderr
 
 
 def test_a_single_label_is_invalid_input(
@@ -125,7 +134,8 @@ def test_a_single_label_is_invalid_input(
 ) -> None:
     data = write(tmp_path / "data.csv", "text,label\nhi,oos\nbye,oos\n")
     code, _, stderr = cli(monkeypatch, capsys, "train", data, "--out", tmp_path / "m.npz")
-    assert code == 1 and "at least two distinct labels" in stderr
+    assert code == 1
+    assert "at least two distinct labels" in stderr
 
 
 def test_predict_with_a_missing_model_or_input_exits_1(
@@ -133,11 +143,13 @@ def test_predict_with_a_missing_model_or_input_exits_1(
     data_csv: Path, tmp_path: Path,
 ) -> None:
     code, _, stderr = cli(monkeypatch, capsys, "predict", tmp_path / "none.npz", data_csv)
-    assert code == 1 and "none.npz: no such intent model file" in stderr
+    assert code == 1
+    assert "none.npz: no such intent model file" in stderr
     model = tmp_path / "model.npz"
     cli(monkeypatch, capsys, "train", data_csv, "--out", model)
     code, _, stderr = cli(monkeypatch, capsys, "predict", model, tmp_path / "absent.csv")
-    assert code == 1 and "absent.csv: no such file" in stderr
+    assert code == 1
+    assert "absent.csv: no such file" in stderr
 
 
 def test_usage_errors_exit_2(

@@ -57,8 +57,9 @@ def test_question_types_come_from_the_training_rows(trained_model: LinearIntentM
 
 
 def test_the_scorer_matches_scikit_learn_on_the_same_data() -> None:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
+    # scikit-learn ships no type information.
+    from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
+    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 
     rows = synthetic_rows()
     spec = FeatureSpec()
@@ -87,10 +88,12 @@ def test_the_threshold_is_tuned_on_validation_rows_with_oos() -> None:
            IntentExample("sing me a song", OUT_OF_SCOPE)]
     trained = train_intent_model(synthetic_rows(), val_rows=val)
     report = trained.threshold
-    assert report.source == "validation rows" and report.rows == 4
+    assert report.source == "validation rows"
+    assert report.rows == 4
     assert 0.0 <= report.threshold < 1.0
     assert trained.model.oos_threshold == report.threshold
-    assert report.in_scope_accuracy is not None and report.oos_recall is not None
+    assert report.in_scope_accuracy is not None
+    assert report.oos_recall is not None
 
 
 def test_without_oos_rows_the_threshold_keeps_most_correct_answers(
@@ -107,7 +110,7 @@ def test_without_oos_rows_the_threshold_keeps_most_correct_answers(
 def test_with_oos_rows_the_threshold_maximises_the_balanced_score(
     trained_model: LinearIntentModel,
 ) -> None:
-    rows = synthetic_rows(["contract"]) + [IntentExample("what time is it", OUT_OF_SCOPE)]
+    rows = [*synthetic_rows(["contract"]), IntentExample("what time is it", OUT_OF_SCOPE)]
     report = tune_oos_threshold(trained_model, rows)
     probs = trained_model.probabilities_many([r.text for r in rows])
     labels = np.asarray(trained_model.labels)[probs.argmax(axis=1)]

@@ -34,6 +34,7 @@ class ModelCard:
         label_counts: training rows per label.
         threshold_source: how the OOS threshold was chosen.
         sources: attribution of the training data: name, licence, upstream, use.
+        options: the training options (C, min_df, class weighting), for reproduction.
     """
 
     created_by: str = ""
@@ -42,6 +43,7 @@ class ModelCard:
     label_counts: Mapping[str, int] = field(default_factory=dict)
     threshold_source: str = ""
     sources: tuple[Mapping[str, str], ...] = ()
+    options: Mapping[str, float] = field(default_factory=dict)
 
 
 def save_model(path: str | Path, model: LinearIntentModel, card: ModelCard) -> Path:
@@ -55,14 +57,26 @@ def save_model(path: str | Path, model: LinearIntentModel, card: ModelCard) -> P
         "question_types": dict(model.question_types), "oos_threshold": model.oos_threshold,
         "features": asdict(model.features), **asdict(card),
         "label_counts": dict(card.label_counts), "sources": [dict(s) for s in card.sources],
+        "options": dict(card.options),
     }
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, terms=np.asarray(terms, dtype=np.str_), idf=model.idf,
-                        weights=model.weights, biases=model.biases,
-                        card=np.asarray(json.dumps(meta, sort_keys=True)))
+    arrays = {"terms": np.asarray(terms, dtype=np.str_), "idf": model.idf,
+              "weights": model.weights, "biases": model.biases,
+              "card": np.asarray(json.dumps(meta, sort_keys=True))}
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(buffer.getvalue())
+    target.write_bytes(_npz_bytes(arrays))
     return target
+
+
+def _npz_bytes(arrays: dict[str, Any]) -> bytes:
+    """A compressed ``.npz`` with fixed timestamps, so the same model is the same bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, array in arrays.items():
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            archive.writestr(info, member.getvalue(), compress_type=zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
 
 
 def load_model(path: str | Path) -> LinearIntentModel:
@@ -156,4 +170,5 @@ def _card(meta: dict[str, Any]) -> ModelCard:
         label_counts={str(k): int(v) for k, v in meta.get("label_counts", {}).items()},
         threshold_source=str(meta.get("threshold_source", "")),
         sources=tuple({str(k): str(v) for k, v in s.items()} for s in meta.get("sources", [])),
+        options={str(k): float(v) for k, v in meta.get("options", {}).items()},
     )

@@ -23,6 +23,7 @@ from warmline.service.intent_training import (
     IntentExample,
     TrainedIntentModel,
     TrainOptions,
+    describe_options,
     train_intent_model,
 )
 
@@ -65,7 +66,8 @@ def train_command(
         created_by=f"warmline {_version()} intents train", data_sha256=trained.data_sha256,
         rows=len(rows), label_counts=trained.label_counts,
         threshold_source=trained.threshold.source,
-        sources=tuple({"attribution": text} for text in source or ()))
+        sources=tuple({"attribution": text} for text in source or ()),
+        options=describe_options(options))
     written = save_model(out, trained.model, card)
     _print_summary(trained, written)
 
@@ -113,9 +115,28 @@ def read_examples(path: Path) -> list[IntentExample]:
     if not rows:
         raise InvalidInput([Problem("has a header but no rows", file=str(path), line=2)])
     has_qt = "question_type" in header
-    return [IntentExample(fields["text"], fields["label"].strip(),
-                          (fields["question_type"].strip() or None) if has_qt else None)
-            for _, fields in rows]
+    examples = [IntentExample(fields["text"], fields["label"].strip(),
+                              (fields["question_type"].strip() or None) if has_qt else None)
+                for _, fields in rows]
+    _check_question_types(examples, [line for line, _ in rows], str(path))
+    return examples
+
+
+def _check_question_types(examples: list[IntentExample], lines: list[int], name: str) -> None:
+    """A label maps to one question type; name the line of each row that disagrees."""
+    first: dict[str, tuple[str, int]] = {}
+    problems = []
+    for example, line in zip(examples, lines, strict=True):
+        if not example.question_type:
+            continue
+        known, where = first.setdefault(example.label, (example.question_type, line))
+        if known != example.question_type:
+            problems.append(Problem(
+                f"label {example.label!r} has question type {example.question_type!r} here "
+                f"but {known!r} on line {where}", file=name, line=line,
+                path="column 'question_type'"))
+    if problems:
+        raise InvalidInput(problems[:_MAX_PROBLEMS])
 
 
 def read_csv(path: Path, *, required: tuple[str, ...]) -> tuple[list[str], list[Row]]:

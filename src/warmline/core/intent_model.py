@@ -33,7 +33,7 @@ class FeatureSpec:
 
     word_ngrams: int = 2
     char_min: int = 3
-    char_max: int = 5
+    char_max: int = 4
 
 
 def split_words(text: str) -> list[str]:

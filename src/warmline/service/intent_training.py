@@ -89,26 +89,37 @@ def train_intent_model(
     if len(counts) < 2:
         raise InvalidInput("training data needs at least two distinct labels; found "
                            f"{len(counts)} ({', '.join(counts) or 'none'})")
-    threshold = ThresholdReport(opts.oos_threshold or 0.0, "fixed")
-    model: LinearIntentModel | None = None
-    if opts.oos_threshold is None:
-        fit_rows, tune_rows = ((list(rows), list(val_rows)) if val_rows
-                               else _split_holdout(rows, opts.holdout))
-        if tune_rows:
-            say(f"fitting on {len(fit_rows)} rows")
-            model = fit_linear_model(fit_rows, opts, question_types)
-            say(f"tuning the OOS threshold on {len(tune_rows)} rows")
-            threshold = tune_oos_threshold(model, tune_rows, keep_correct=opts.keep_correct,
-                                           source="validation rows" if val_rows else
-                                           "held-out training rows")
-            if len(fit_rows) != len(rows):
-                model = None  # tuned on a held-out share: refit on every row
+    model, threshold = _tune(rows, val_rows, opts, question_types, say)
     if model is None:
         say(f"fitting on {len(rows)} rows")
         model = fit_linear_model(rows, opts, question_types)
     model = replace(model, oos_threshold=threshold.threshold)
     return TrainedIntentModel(model, counts, threshold, hash_rows(rows),
                               time.perf_counter() - started)
+
+
+def _tune(
+    rows: Sequence[IntentExample],
+    val_rows: Sequence[IntentExample],
+    opts: TrainOptions,
+    question_types: dict[str, str],
+    say: Progress,
+) -> tuple[LinearIntentModel | None, ThresholdReport]:
+    """The threshold, and the model fitted to tune it when that model is already final."""
+    if opts.oos_threshold is not None:
+        return None, ThresholdReport(opts.oos_threshold, "fixed")
+    fit_rows, tune_rows = ((list(rows), list(val_rows)) if val_rows
+                           else split_holdout(rows, opts.holdout))
+    if not tune_rows:
+        return None, ThresholdReport(0.0, "none: too few rows to hold any out")
+    say(f"fitting on {len(fit_rows)} rows")
+    model = fit_linear_model(fit_rows, opts, question_types)
+    say(f"tuning the OOS threshold on {len(tune_rows)} rows")
+    source = "validation rows" if val_rows else "held-out training rows"
+    threshold = tune_oos_threshold(model, tune_rows, keep_correct=opts.keep_correct,
+                                   source=source)
+    # Tuned on a held-out share: the caller refits on every row.
+    return (model if len(fit_rows) == len(rows) else None), threshold
 
 
 def fit_linear_model(
@@ -120,10 +131,10 @@ def fit_linear_model(
     # Imported here: scikit-learn is an optional extra and takes ~0.9 s to import.
     # It ships no type information, hence the ignores.
     try:
-        from sklearn.feature_extraction.text import (  # type: ignore[import-untyped]  # noqa: PLC0415
+        from sklearn.feature_extraction.text import (  # type: ignore[import-untyped]
             TfidfVectorizer,
         )
-        from sklearn.linear_model import (  # type: ignore[import-untyped]  # noqa: PLC0415
+        from sklearn.linear_model import (  # type: ignore[import-untyped]
             LogisticRegression,
         )
     except ImportError as err:  # pragma: no cover - depends on the install
@@ -199,6 +210,12 @@ def tune_oos_threshold(
     return ThresholdReport(threshold, source, len(rows), float(in_scope), None)
 
 
+def describe_options(options: TrainOptions) -> dict[str, float]:
+    """The fitting options as numbers, for a model card (features are stored apart)."""
+    return {"c": options.c, "min_df": float(options.min_df), "max_iter": float(options.max_iter),
+            "balanced": float(options.balanced)}
+
+
 def hash_rows(rows: Sequence[IntentExample]) -> str:
     """SHA-256 of the rows as ``text \\t label \\t question_type`` lines, in order."""
     digest = hashlib.sha256()
@@ -222,7 +239,7 @@ def _question_types(rows: Sequence[IntentExample]) -> dict[str, str]:
     return found
 
 
-def _split_holdout(
+def split_holdout(
     rows: Sequence[IntentExample], share: float
 ) -> tuple[list[IntentExample], list[IntentExample]]:
     """A deterministic split by text hash, so the same data always tunes the same way."""
