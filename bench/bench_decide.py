@@ -48,8 +48,11 @@ RULES = [
     'customer.recent_contacts.exists(c, c.reason == "billing")',
     'has(customer.attributes.churn_risk) && customer.attributes.churn_risk == "high"',
 ]
-WORDS = tuple("account invoice plan upgrade password reset shipping order refund appointment "
-         "thanks please really help today tomorrow billing card charge").split()
+WORDS = (
+    "account", "invoice", "plan", "upgrade", "password", "reset", "shipping", "order",
+    "refund", "appointment", "thanks", "please", "really", "help", "today", "tomorrow",
+    "billing", "card", "charge",
+)
 
 
 def make_policy() -> Any:

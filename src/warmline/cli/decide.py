@@ -11,7 +11,7 @@ import typer
 
 from warmline.bootstrap import build_decider
 from warmline.cli.console import load_json, read_text
-from warmline.cli.replaying import replay_stream
+from warmline.cli.replaying import default_workers, replay_stream
 from warmline.core.conversation import parse_conversation
 
 PolicyOption = Annotated[str | None, typer.Option(
@@ -65,10 +65,13 @@ def replay_command(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write decisions here as JSON "
                                              "lines (default: stdout).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", "-w", min=1, help="Processes deciding in parallel (default: CPU cores, "
+        "at most 4).")] = None,
 ) -> None:
     """Decide every conversation of a JSONL file and summarise escalations."""
-    decider = build_decider(policy)
-    errors = replay_stream(conversations, decider, out=out, quiet=quiet)
+    errors = replay_stream(conversations, policy, out=out, quiet=quiet,
+                           workers=workers or default_workers())
     if errors:
         raise typer.Exit(1)
 

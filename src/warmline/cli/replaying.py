@@ -1,129 +1,122 @@
-"""Streaming replay: one conversation per JSON line in, one decision per line out, constant
-memory, a progress bar on stderr, and escalation-rate tables at the end."""
+"""Streaming replay: one conversation per JSON line in, one decision per line out. Batches run
+in worker processes with a bounded number in flight, so memory stays flat for any file size;
+a progress bar goes to stderr and escalation-rate tables come at the end."""
 
 from __future__ import annotations
 
-import json
+import os
 import sys
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from warmline.bootstrap import build_decider
 from warmline.cli.console import err_console
-from warmline.core.conversation import parse_conversation
-from warmline.core.decision import Decision
 from warmline.core.errors import InvalidInput, Problem
 from warmline.service.deciding import Decider
+from warmline.service.replaying import BatchResult, ReplayStats, replay_batch
 
-_PROGRESS_EVERY = 500
+_BATCH = 500
 _MAX_ERRORS_SHOWN = 20
+_worker_decider: Decider | None = None  # one per worker process, set by _start_worker
 
 
-@dataclass
-class ReplayStats:
-    total: int = 0
-    escalated: int = 0
-    errors: int = 0
-    by_action: Counter[str] = field(default_factory=Counter)
-    by_code: Counter[str] = field(default_factory=Counter)
-    by_rule: Counter[str] = field(default_factory=Counter)
-    qt_total: Counter[str] = field(default_factory=Counter)
-    qt_escalated: Counter[str] = field(default_factory=Counter)
-
-    def add(self, decision: Decision) -> None:
-        self.total += 1
-        self.by_action[decision.action.value] += 1
-        qt = decision.signals.get("question_type", {}).get("label") or "(none)"
-        self.qt_total[qt] += 1
-        if not decision.is_handoff:
-            return
-        self.escalated += 1
-        self.qt_escalated[qt] += 1
-        for code in {r.code.value for r in decision.reasons}:
-            self.by_code[code] += 1
-        for rule in {r.rule for r in decision.reasons}:
-            self.by_rule[rule] += 1
+def default_workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
 
 
-def _lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+def _start_worker(policy: str | None) -> None:
+    global _worker_decider  # noqa: PLW0603 - per-process state of a pool worker
+    _worker_decider = build_decider(policy)
+
+
+def _work(batch: list[tuple[int, bytes]], source: str) -> BatchResult:
+    assert _worker_decider is not None
+    return replay_batch(_worker_decider, batch, source)
+
+
+def _batches(stream: IO[bytes]) -> Iterator[list[tuple[int, bytes]]]:
+    batch: list[tuple[int, bytes]] = []
     for number, line in enumerate(stream, start=1):
         if line.strip():
-            yield number, line
+            batch.append((number, line))
+            if len(batch) >= _BATCH:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
 
 
-def _decide_line(decider: Decider, line: bytes, number: int, source: str) -> Decision:
-    try:
-        data = json.loads(line)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        column = getattr(err, "colno", None)
-        raise InvalidInput([Problem(f"not valid JSON: {getattr(err, 'msg', err)}", file=source,
-                                    line=number, column=column)]) from err
-    try:
-        conversation = parse_conversation(data, source=f"{source}:{number}")
-    except InvalidInput as err:
-        raise InvalidInput([Problem(p.message, file=source, line=number, path=p.path)
-                            for p in err.problems]) from err
-    return decider.decide(conversation, now=datetime.now(UTC))
+class _Writer:
+    """Writes batch results in order, merges counts, reports the first errors, moves the bar."""
+
+    def __init__(self, sink: IO[str], stream: IO[bytes], progress: Progress) -> None:
+        self.sink, self.stream, self.progress = sink, stream, progress
+        self.stats = ReplayStats()
+        self.task = progress.add_task("replay", total=None, n=0)
+
+    def write(self, result: BatchResult) -> None:
+        for problem in result.problems:
+            if self.stats.errors < _MAX_ERRORS_SHOWN:
+                err_console.print(f"[red]error:[/] {problem}", markup=True)
+        self.stats.merge(result.stats)
+        if result.lines:
+            self.sink.write("\n".join(result.lines) + "\n")
+        done = self.stream.tell() if self.stream.seekable() else None
+        self.progress.update(self.task, completed=done, n=self.stats.total)
 
 
-def _error_record(number: int, err: InvalidInput) -> dict[str, Any]:
-    return {"line": number, "error": [str(p) for p in err.problems]}
+def _open_input(source: str, stack: ExitStack) -> tuple[IO[bytes], int | None]:
+    if source == "-":
+        return sys.stdin.buffer, None
+    path = Path(source)
+    if not path.is_file():
+        raise InvalidInput([Problem("no such file", file=source)])
+    return stack.enter_context(path.open("rb")), path.stat().st_size
 
 
-def replay_stream(source: str, decider: Decider, *, out: Path | None, quiet: bool) -> int:
+def replay_stream(source: str, policy: str | None, *, out: Path | None, quiet: bool,
+                  workers: int) -> int:
     """Replay a JSONL file (or `-`); returns how many lines were invalid. Invalid lines are
     reported on stderr and written as error records, so output lines match input lines."""
-    stats = ReplayStats()
+    decider = build_decider(policy)  # fails fast on a bad policy, before any worker starts
     with ExitStack() as stack:
-        if source == "-":
-            stream: IO[bytes] = sys.stdin.buffer
-            size = None
-        else:
-            path = Path(source)
-            if not path.is_file():
-                raise InvalidInput([Problem("no such file", file=source)])
-            stream = stack.enter_context(path.open("rb"))
-            size = path.stat().st_size
+        stream, size = _open_input(source, stack)
         sink: IO[str] = stack.enter_context(out.open("w", encoding="utf-8")) if out else (
             sys.stdout)
-        progress = Progress(TextColumn("replaying"), BarColumn(), TaskProgressColumn(),
-                            TextColumn("{task.fields[n]} conversations"), TimeElapsedColumn(),
-                            console=err_console, disable=quiet or (out is None and size is None),
-                            transient=False)
-        stack.enter_context(progress)
-        task = progress.add_task("replay", total=size, n=0)
-        _run(stream, sink, decider, stats, source=source, progress=progress, task=task)
-        progress.update(task, completed=size, n=stats.total)
+        progress = stack.enter_context(Progress(
+            TextColumn("replaying"), BarColumn(), TaskProgressColumn(),
+            TextColumn("{task.fields[n]} conversations"), TimeElapsedColumn(),
+            console=err_console, disable=quiet or (out is None and size is None)))
+        writer = _Writer(sink, stream, progress)
+        progress.update(writer.task, total=size)
+        if workers <= 1:
+            for batch in _batches(stream):
+                writer.write(replay_batch(decider, batch, source))
+        else:
+            _run_parallel(stream, writer, policy, source=source, workers=workers)
+        stats = writer.stats
     _summary(stats, Console(stderr=out is None))
     return stats.errors
 
 
-def _run(stream: IO[bytes], sink: IO[str], decider: Decider, stats: ReplayStats, *,
-         source: str, progress: Progress, task: Any) -> None:
-    dumps = json.dumps
-    for number, line in _lines(stream):
-        try:
-            decision = _decide_line(decider, line, number, source)
-        except InvalidInput as err:
-            stats.errors += 1
-            if stats.errors <= _MAX_ERRORS_SHOWN:
-                for problem in err.problems:
-                    err_console.print(f"[red]error:[/] {problem}", markup=True)
-            sink.write(dumps(_error_record(number, err), ensure_ascii=False) + "\n")
-            continue
-        stats.add(decision)
-        sink.write(dumps(decision.to_dict(), ensure_ascii=False) + "\n")
-        if stats.total % _PROGRESS_EVERY == 0:
-            progress.update(task, completed=stream.tell() if stream.seekable() else None,
-                            n=stats.total)
+def _run_parallel(stream: IO[bytes], writer: _Writer, policy: str | None, *, source: str,
+                  workers: int) -> None:
+    pending: deque[Future[BatchResult]] = deque()
+    with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(policy,)) as pool:
+        for batch in _batches(stream):
+            pending.append(pool.submit(_work, batch, source))
+            if len(pending) >= 2 * workers:  # bounded: memory stays flat
+                writer.write(pending.popleft().result())
+        while pending:
+            writer.write(pending.popleft().result())
 
 
 def _rate_table(title: str, counts: Counter[str], totals: Counter[str] | int) -> Table:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from warmline.core import phrases
 from warmline.core.conversation import Speaker, Turn
@@ -37,6 +38,7 @@ _ECHO_MIN_WORDS = 3
 _BANGS = frozenset({"bang2", "bang3"})
 
 
+@lru_cache(maxsize=8192)
 def normalise(text: str) -> str:
     """Lower case, straight apostrophes and single spaces: what every phrase pattern expects."""
     t = text.lower()
@@ -123,6 +125,20 @@ def frustration_score(customer_texts: Sequence[str]) -> float:
 
 
 def _intensity(raw: str, t: str, seen: set[str]) -> float:
+    keep = _cue_keep(raw, t)
+    words = _NON_WORD.sub(" ", t).split()
+    if len(words) >= _ECHO_MIN_WORDS:
+        key = " ".join(words)
+        if key in seen:
+            keep *= 1.0 - _ECHO_WEIGHT
+        seen.add(key)
+    return 1.0 - keep
+
+
+@lru_cache(maxsize=8192)
+def _cue_keep(raw: str, t: str) -> float:
+    """What a turn's own cues leave of calm (1 = no cue). Cached: a live conversation is
+    re-scored on every turn, and its earlier turns do not change."""
     keep = 1.0
     bangs = 1.0
     for match in phrases.FRUSTRATION_CUE.finditer(t):
@@ -135,13 +151,7 @@ def _intensity(raw: str, t: str, seen: set[str]) -> float:
         keep *= bangs
     if _is_shouting(raw):
         keep *= 1.0 - _CAPS_WEIGHT
-    words = _NON_WORD.sub(" ", t).split()
-    if len(words) >= _ECHO_MIN_WORDS:
-        key = " ".join(words)
-        if key in seen:
-            keep *= 1.0 - _ECHO_WEIGHT
-        seen.add(key)
-    return 1.0 - keep
+    return keep
 
 
 def _is_shouting(raw: str) -> bool:
