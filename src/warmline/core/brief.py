@@ -1,5 +1,7 @@
 """The warm-transfer brief: who is calling, what they want, what the AI tried, why it hands
-off — in at most three lines, plus a whisper a rep can hear in under eight seconds."""
+off — in at most three lines, plus a whisper a rep can hear in under eight seconds. Only
+details said in the conversation (or on the customer record) appear, and the policy's
+`redact:` kinds are masked everywhere."""
 
 from __future__ import annotations
 
@@ -8,23 +10,33 @@ from typing import Any
 
 from warmline.core.conversation import Conversation, Speaker
 from warmline.core.decision import Brief, Inference, Reason, ReasonCode
+from warmline.core.entities import extract_details, phone_region
 from warmline.core.policy import Policy
-from warmline.core.situation import Situation
+from warmline.core.redaction import redact, redact_value
+from warmline.core.situation import Situation, zone
 
 WHISPER_MAX_WORDS = 20
+_SCALARS = ("name", "phone", "email", "account", "order")
+#: Plain words for the bundled model's labels; other labels are read as words.
+_WANTS = {
+    "cancel": "to cancel", "talk-to-human": "to talk to a person",
+    "billing": "help with billing", "scheduling": "to book or change an appointment",
+    "complaint": "to make a complaint",
+}
 
 
 def _words(label: str | None) -> str | None:
     if not label or label == "oos":
         return None
-    return label.replace("_", " ").replace("-", " ")
+    return _WANTS.get(label) or label.replace("_", " ").replace("-", " ")
 
 
-def reason_in_words(reason: Reason, s: Situation) -> str:
+def reason_in_words(reason: Reason, s: Situation, tags: Sequence[str] = ()) -> str:
     """The reason as a rep would say it, not as a rule engine would."""
     match reason.code:
         case ReasonCode.TRIGGER:
-            return f"{_words(reason.rule)} rule"
+            label = tags[0] if tags else reason.rule
+            return label.replace("-", " ").replace("_", " ")
         case ReasonCode.HUMAN_REQUESTED:
             return "asked for a person"
         case ReasonCode.FRUSTRATION:
@@ -32,35 +44,12 @@ def reason_in_words(reason: Reason, s: Situation) -> str:
         case ReasonCode.AI_FAILURE_LOOP:
             return f"AI could not help ({s.ai_failures} failed replies)"
         case _:
-            topic = _words(s.question_type.label) or "this question"
+            topic = (s.question_type.label or "this question").replace("_", " ")
             return f"AI unsure about {topic}"
 
 
 def _money(value: float) -> str:
-    if value >= 1000:
-        return f"${value / 1000:g}k"
-    return f"${value:,.0f}"
-
-
-def _who(conversation: Conversation, redact: frozenset[str]) -> str:
-    customer = conversation.customer
-    name = customer.name if customer.name and "name" not in redact else "Customer"
-    extras = [customer.segment] if customer.segment else []
-    if customer.deal_value is not None:
-        extras.append(_money(customer.deal_value))
-    return f"{name} ({', '.join(extras)})" if extras else name
-
-
-def _details(conversation: Conversation, redact: frozenset[str]) -> dict[str, Any]:
-    customer = conversation.customer
-    out: dict[str, Any] = {}
-    if customer.name and "name" not in redact:
-        out["name"] = customer.name
-    if customer.phone and "phone" not in redact:
-        out["phone"] = customer.phone
-    if customer.email and "email" not in redact:
-        out["email"] = customer.email
-    return out
+    return f"${value / 1000:g}k" if value >= 1000 else f"${value:,.0f}"
 
 
 def _attempted(conversation: Conversation) -> list[Mapping[str, Any]]:
@@ -76,53 +65,114 @@ def _attempted(conversation: Conversation) -> list[Mapping[str, Any]]:
     return out
 
 
+def brief_details(conversation: Conversation, policy: Policy) -> dict[str, Any]:
+    """Details said in the conversation, the customer record filling the gaps, with the
+    policy's `redact:` kinds masked."""
+    customer = conversation.customer
+    region = policy.country or phone_region(customer.phone)
+    found = extract_details(conversation.turns, zone=zone(policy.timezone), region=region,
+                            fallback_time=conversation.last_time()).to_dict()
+    for key, value in (("name", customer.name), ("phone", customer.phone),
+                       ("email", customer.email)):
+        if value and key not in found:
+            found[key] = value
+    for key in _SCALARS:
+        if key in found and key in policy.redact:
+            found[key] = redact_value(key, str(found[key]))
+    return found
+
+
 def _ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
 
 
+def _who(conversation: Conversation, details: Mapping[str, Any], policy: Policy) -> str:
+    customer = conversation.customer
+    name = details.get("name") if "name" not in policy.redact else None
+    extras = [customer.segment] if customer.segment else []
+    if customer.deal_value is not None:
+        extras.append(_money(customer.deal_value))
+    who = str(name) if name else "Customer"
+    return f"{who} ({', '.join(extras)})" if extras else who
+
+
+def _key_facts(details: Mapping[str, Any]) -> str:
+    facts = [f"{k} {details[k]}" for k in ("order", "account") if k in details]
+    facts += list(details.get("amounts", ())[:2]) + list(details.get("dates", ())[:2])
+    facts += list(details.get("times", ())[:1])
+    return ", ".join(facts)
+
+
 def write_brief(
-    conversation: Conversation, policy: Policy, s: Situation, reasons: Sequence[Reason]
+    conversation: Conversation, policy: Policy, s: Situation, reasons: Sequence[Reason],
+    tags: Sequence[str] = (),
 ) -> Brief:
     """Build the brief from what the conversation says; never invent a detail."""
-    redact = policy.redact
-    want = _words(s.intent.label)
+    details = brief_details(conversation, policy)
+    wants = s.wants or s.intent
+    want = _words(wants.label)
     attempted = _attempted(conversation)
-    first_reason = reason_in_words(reasons[0], s) if reasons else "handoff"
-    line1 = f"{_who(conversation, redact)} wants: {want}." if want else (
-        f"{_who(conversation, redact)}: \"{_clip(s.last_customer_text, 90)}\"")
+    why = reason_in_words(reasons[0], s, tags) if reasons else "handoff requested"
+    who = _who(conversation, details, policy)
+    facts = _key_facts(details)
+    quote = redact(_clip(s.last_customer_text, 80), policy.redact,
+                   names=known_names(conversation))
+    line1 = f"{who} wants {want}" if want else f"{who} said: \"{quote}\""
+    line1 += f" ({facts})." if facts else "."
     tried = ", ".join(f"{a['name']} ({a['status'] or 'done'})" for a in attempted[-3:])
-    line2 = f"AI tried {tried}." if tried else "AI took no action yet."
+    line2 = f"AI tried {tried}." if tried else "AI has not taken any action."
+    line3 = f"Handed off: {why}."
     repeat = None
-    line3 = f"Why now: {first_reason}."
     if s.repeat.count:
         repeat = {"count": s.repeat.count, "window_days": s.repeat.window_days,
                   "last_reason": s.repeat.last_reason}
         about = f", last about {s.repeat.last_reason}" if s.repeat.last_reason else ""
-        line3 += (f" {_ordinal(s.repeat.count + 1)} contact in {s.repeat.window_days} days"
-                  f"{about}.")
-    intent = s.intent if s.intent.label is not None else None
+        line3 += (f" {_ordinal(s.repeat.count + 1).capitalize()} contact in "
+                  f"{s.repeat.window_days} days{about}.")
+    intent = wants if wants.label is not None else None
     return Brief(
         summary="\n".join((line1, line2, line3)),
-        whisper=_whisper(conversation, first_reason, want, redact),
+        whisper=_whisper(conversation, policy, why, want, attempted),
         intent=Inference(intent.label, intent.confidence, intent.source) if intent else None,
-        details=_details(conversation, redact), attempted=tuple(attempted),
-        repeat_contact=repeat)
+        details=details, attempted=tuple(attempted), repeat_contact=repeat)
 
 
-def _whisper(conversation: Conversation, reason: str, want: str | None,
-             redact: frozenset[str]) -> str:
-    """Most important first: why, who, what they want — at most 20 words."""
-    name = conversation.customer.name
-    who = name.split()[0] if name and "name" not in redact else "Caller"
-    text = reason[0].upper() + reason[1:] + "."
+def _whisper(conversation: Conversation, policy: Policy, why: str, want: str | None,
+             attempted: Sequence[Mapping[str, Any]]) -> str:
+    """Most important first: why, who, what they want, the last thing tried — ≤ 20 words
+    (under 8 seconds at a normal speaking rate), no redacted PII."""
+    customer = conversation.customer
+    name = customer.name if customer.name and "name" not in policy.redact else None
+    text = why[0].upper() + why[1:]
+    if customer.segment:
+        text += f", {customer.segment} account"
+    text += "."
+    who = name.split()[0] if name else "Caller"
     if want:
         text += f" {who} wants {want}."
-    elif who != "Caller":
-        text += f" {who} is on the line."
-    return " ".join(text.split()[:WHISPER_MAX_WORDS])
+    if attempted:
+        last = attempted[-1]
+        text += f" Tried {str(last['name']).replace('_', ' ')}: {last['status'] or 'done'}."
+    words = text.split()
+    return " ".join(words[:WHISPER_MAX_WORDS])
 
 
 def _clip(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def known_names(conversation: Conversation) -> tuple[str, ...]:
+    """The customer's name parts, so redaction can find them in free text."""
+    name = conversation.customer.name
+    return tuple(part for part in (name or "").split() if len(part) > 1)
+
+
+def clean_transcript(conversation: Conversation, policy: Policy) -> str:
+    """The whole conversation, one `speaker: text` line per turn, with the policy's `redact:`
+    kinds masked — what the desk shows and what may leave the process."""
+    names = known_names(conversation)
+    return "\n".join(
+        f"{t.speaker.value}: {redact(t.text, policy.redact, names=names)}"
+        for t in conversation.turns)

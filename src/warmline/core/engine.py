@@ -109,7 +109,8 @@ def decide(
         action = Action.HOLD
     notify = _union([t.notify for t in matched] + ([route.notify] if route else []))
     tags = _union(groups)
-    brief = write_brief(conversation, policy, s, reasons) if mode is Mode.WARM else None
+    first_tags = matched[0].tags if matched and reasons[0].code is ReasonCode.TRIGGER else ()
+    brief = write_brief(conversation, policy, s, reasons, first_tags) if mode is Mode.WARM else None
     return Decision(
         conversation_id=conversation.id, action=action, mode=mode, reasons=tuple(reasons),
         destination=destination,

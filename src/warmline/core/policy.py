@@ -165,6 +165,8 @@ class Policy:
     queues: Mapping[str, Queue] = field(default_factory=dict)
     notify: Mapping[str, NotifyTarget] = field(default_factory=dict)
     redact: frozenset[str] = frozenset()
+    country: str | None = None
+    """ISO 3166 region (e.g. "US") for reading national phone numbers and numeric dates."""
     intent_model: str | None = None
     """`intents: {model: PATH}`: the file the adapter loads; None means the bundled model."""
     used_names: frozenset[str] = frozenset()

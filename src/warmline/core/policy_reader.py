@@ -36,7 +36,7 @@ Path = tuple[str | int, ...]
 
 TOP_KEYS = (
     "version", "name", "vertical", "floor", "timezone", "business_hours", "defaults", "signals",
-    "question_types", "triggers", "routes", "queues", "notify", "redact", "intents",
+    "question_types", "triggers", "routes", "queues", "notify", "redact", "intents", "country",
 )
 _DEFAULT_KEYS = (
     "mode", "queue", "threshold", "cost_of_escalation", "repeat_window_days", "priority",
@@ -191,6 +191,7 @@ def parse_policy(
     notify = _notify(ctx, top.get("notify"))
     redact = _redact(ctx, top.get("redact"), vertical)
     intent_model = _intents(ctx, top.get("intents"))
+    country = _country(ctx, top.get("country"))
     _check_references(ctx, queues, notify)
     if ctx.problems:
         raise PolicyError(sorted(ctx.problems, key=lambda p: (p.line or 0, p.column or 0)))
@@ -198,7 +199,7 @@ def parse_policy(
         name=name, timezone=timezone, vertical=vertical, floor=floor, version=1,
         business_hours=business_hours, defaults=defaults, signals=signals,
         question_types=question_types, triggers=triggers, routes=routes, queues=queues,
-        notify=notify, redact=redact, intent_model=intent_model,
+        notify=notify, redact=redact, intent_model=intent_model, country=country,
         used_names=frozenset(ctx.used_names), warnings=_warnings(notify), source=source,
     )
 
@@ -462,6 +463,16 @@ def _redact(ctx: _Ctx, value: object, vertical: Vertical) -> frozenset[str]:
             ctx.fail(("redact", i), f"unknown kind {kind!r}{hint} (known: "
                      f"{', '.join(sorted(REDACT_KINDS))})")
     return frozenset(kinds)
+
+
+def _country(ctx: _Ctx, value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) != 2 or not value.isalpha():
+        ctx.fail(("country",), f"expected a two-letter country code like US or GB, got "
+                 f"{_show(value)}")
+        return None
+    return value.upper()
 
 
 def _intents(ctx: _Ctx, value: object) -> str | None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -48,6 +49,9 @@ class Situation:
     repeat: RepeatContacts
     business_hours: bool
     last_customer_text: str
+    wants: Inference | None = None
+    """What the customer wants now, for the brief: the intent, unless the customer spoke after
+    the AI's last turn and the classifier clearly reads something else there."""
     context: dict[str, Any] = field(default_factory=dict)
 
 
@@ -159,8 +163,34 @@ def assess(
         threshold=threshold, threshold_rule=threshold_rule, human_requested=human,
         frustration=frustration, ai_failures=failures, repeat=repeat,
         business_hours=policy.business_hours.is_open(local), last_customer_text=last_text)
+    situation.wants = _wants(intent, turns, classifier)
     situation.context = _rule_context(situation, conversation, used)
     return situation
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_MAX_SENTENCES = 4
+#: How sure the classifier must be before the brief prefers its reading of the customer's
+#: latest words over the intent the AI gave for an earlier turn.
+_WANTS_MIN_CONFIDENCE = 0.7
+
+
+def _wants(intent: Inference, turns: Sequence[Turn], classifier: IntentClassifier | None
+           ) -> Inference:
+    if intent.source != "given" or classifier is None or not turns:
+        return intent
+    if turns[-1].speaker is not Speaker.CUSTOMER or not turns[-1].text:
+        return intent
+    best: IntentPrediction | None = None
+    for sentence in _SENTENCE.split(turns[-1].text)[:_MAX_SENTENCES]:
+        if len(sentence.split()) < 2:
+            continue
+        guess = classifier.predict(sentence)
+        if guess.label != OUT_OF_SCOPE and (best is None or guess.confidence > best.confidence):
+            best = guess
+    if best is None or best.confidence < _WANTS_MIN_CONFIDENCE:
+        return intent
+    return Inference(best.label, best.confidence, "inferred")
 
 
 def _rule_context(s: Situation, conversation: Conversation, used: frozenset[str]

@@ -8,11 +8,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from warmline.core.brief import clean_transcript, known_names, write_brief
 from warmline.core.conversation import Contact, Conversation
-from warmline.core.decision import Decision
-from warmline.core.engine import decide
+from warmline.core.decision import Brief, Decision
+from warmline.core.engine import decide, find_reasons
 from warmline.core.intents import IntentClassifier
 from warmline.core.policy import Policy
+from warmline.core.redaction import redact
+from warmline.core.situation import assess
+from warmline.service.ports import Summarizer
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +25,8 @@ class Decider:
 
     policy: Policy
     classifier: IntentClassifier | None = None
+    summarizer: Summarizer | None = None
+    """Optional prose summaries (off by default); failures keep the deterministic brief."""
 
     def decide(
         self,
@@ -33,4 +39,34 @@ class Decider:
         started = time.perf_counter()
         decision = decide(conversation, self.policy, classifier=self.classifier, now=now,
                           history=history, queue_has_free_rep=queue_has_free_rep)
+        if self.summarizer is not None and decision.brief is not None:
+            decision = self._with_prose(conversation, decision)
         return replace(decision, latency_ms=(time.perf_counter() - started) * 1000.0)
+
+    def brief(self, conversation: Conversation, *, now: datetime | None = None) -> Brief:
+        """The brief the rep would get if the AI handed off now, whether or not the policy
+        would hand off yet."""
+        decision = self.decide(conversation, now=now)
+        if decision.brief is not None:
+            return decision.brief
+        situation = assess(conversation, self.policy, classifier=self.classifier, now=now)
+        brief = write_brief(conversation, self.policy, situation,
+                            find_reasons(self.policy, situation, []))
+        if self.summarizer is None:
+            return brief
+        prose = self._prose(conversation, brief)
+        return brief if prose is None else replace(brief, summary=prose)
+
+    def _prose(self, conversation: Conversation, brief: Brief) -> str | None:
+        assert self.summarizer is not None
+        prose = self.summarizer.summarize(clean_transcript(conversation, self.policy), brief)
+        if prose is None:
+            return None
+        return redact(prose, self.policy.redact, names=known_names(conversation))
+
+    def _with_prose(self, conversation: Conversation, decision: Decision) -> Decision:
+        assert decision.brief is not None
+        prose = self._prose(conversation, decision.brief)
+        if prose is None:
+            return decision
+        return replace(decision, brief=replace(decision.brief, summary=prose))
