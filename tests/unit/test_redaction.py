@@ -317,6 +317,21 @@ def test_no_luhn_valid_run_of_a_card_survives(digits: str, data: st.DataObject |
     assert surviving_card_runs(digits, output, before, after) == []
 
 
+DIGIT_WORDS = "zero one two three four five six seven eight nine".split()
+number_words = st.lists(st.sampled_from([*DIGIT_WORDS, "oh", "double", "fifty", "twenty",
+                                          "eleven"]), max_size=4).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(digits=card_numbers(), before=number_words, after=number_words,
+       kinds=st.sampled_from([{"card_number"}, KINDS]))
+def test_no_card_read_out_in_words_survives(digits: str, before: str, after: str,
+                                            kinds: set[str]) -> None:
+    spoken = " ".join(DIGIT_WORDS[int(d)] for d in digits)
+    output = redact(f"{before} {spoken} {after}", kinds)
+    assert spoken not in output
+
+
 @st.composite
 def ssns(draw: st.DrawFn) -> tuple[str, str]:
     """A valid SSN as (digits, as said): ddd-dd-dddd, ddd dd dddd, or nine digits after a cue."""

@@ -6,6 +6,7 @@ details said in the conversation (or on the customer record) appear, and the pol
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from warmline.core.conversation import Conversation, Speaker
@@ -17,6 +18,8 @@ from warmline.core.situation import Situation, zone
 
 WHISPER_MAX_WORDS = 20
 _SCALARS = ("name", "phone", "email", "account", "order")
+#: Redact kinds that are never brief details; they are masked before details are read.
+_NOT_DETAILS = frozenset({"card_number", "ssn", "date_of_birth", "iban", "address"})
 #: Plain words for the bundled model's labels; other labels are read as words.
 _WANTS = {
     "cancel": "to cancel", "talk-to-human": "to talk to a person",
@@ -70,7 +73,11 @@ def brief_details(conversation: Conversation, policy: Policy) -> dict[str, Any]:
     policy's `redact:` kinds masked."""
     customer = conversation.customer
     region = policy.country or phone_region(customer.phone)
-    found = extract_details(conversation.turns, zone=zone(policy.timezone), region=region,
+    turns = conversation.turns
+    hidden = policy.redact & _NOT_DETAILS
+    if hidden:  # a card or a birth date must not resurface as an "account" or a "date"
+        turns = tuple(replace(t, text=redact(t.text, hidden, region=region)) for t in turns)
+    found = extract_details(turns, zone=zone(policy.timezone), region=region,
                             fallback_time=conversation.last_time()).to_dict()
     for key, value in (("name", customer.name), ("phone", customer.phone),
                        ("email", customer.email)):

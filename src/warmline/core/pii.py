@@ -318,8 +318,8 @@ _SSN_CUE_END = re.compile(_SSN_CUE + r"\Z", re.IGNORECASE)
 
 def spoken_units(text: str, start: int = 0, end: int | None = None,
                  ) -> list[tuple[int, int, str]]:
-    """The number words of ``text[start:end]`` as (start, end, digits): "double five" is 55,
-    "fifty" alone 50 but 5 before a digit word ("fifty seven" is 5 then 7), "oh" is 0."""
+    """The number words of ``text[start:end]`` as (start, end, digits): "double five" is 5
+    then 5, "fifty" alone 50 but 5 before a digit word ("fifty seven" is 5 then 7), "oh" 0."""
     words = [(w.start(), w.end(), w.group().lower())
              for w in _SPOKEN_WORD.finditer(text, start, len(text) if end is None else end)]
     units: list[tuple[int, int, str]] = []
@@ -329,8 +329,8 @@ def spoken_units(text: str, start: int = 0, end: int | None = None,
         following = words[i + 1] if i + 1 < len(words) else (to, to, "")
         unit = _WORD_DIGITS.get(following[2], "0")
         if word in _REPEATS and following[2] in _WORD_DIGITS:
-            units.append((at, following[1], _WORD_DIGITS[following[2]] * _REPEATS[word]))
-            i += 1
+            # "double five": the repeat word says the extra 5s, so a card may start at "five"
+            units.append((at, to, _WORD_DIGITS[following[2]] * (_REPEATS[word] - 1)))
         elif word in _WORD_TENS:  # "fifty four" is 5 then 4, so a card may start at "four"
             units.append((at, to, _WORD_TENS[word] + ("" if unit != "0" else "0")))
         elif word not in _REPEATS:
