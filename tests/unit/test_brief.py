@@ -23,11 +23,9 @@ def brief_of(conv, **policy):
 def luhn_complete(prefix: str) -> str:
     digits = [int(c) for c in prefix]
     total = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2 == 0:
-            d *= 2
-            d -= 9 if d > 9 else 0
-        total += d
+    for i, digit in enumerate(reversed(digits)):
+        doubled = digit * 2 if i % 2 == 0 else digit
+        total += doubled - 9 if doubled > 9 else doubled
     return prefix + str((10 - total % 10) % 10)
 
 
