@@ -87,6 +87,10 @@ def main() -> None:
         for listing, kinds in listings.items():
             us = per_utterance_us(with_kinds(kinds), texts, rounds)
             print(f"  {listing:38s} {us:8.1f} µs   {us / baseline:7.0f}x baseline")
+    transcript = "\n".join((WITH_PII + CLEAN + ORDINARY_NUMBERS) * 2)
+    us = per_utterance_us(with_kinds(KINDS), [transcript], max(1, rounds // 20))
+    print(f"\na {len(transcript):,}-character transcript as one text, every kind: "
+          f"{us / 1000:.2f} ms")
     print("\nsample output (every kind):")
     for text in WITH_PII[:5]:
         print(f"  {redact(text, KINDS, names=NAMES)}")

@@ -4,15 +4,25 @@ Nothing is built at import time."""
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from warmline.adapters.intent_files import load_bundled_model, load_model
 from warmline.adapters.llm_summarizer import OpenAICompatibleSummarizer
 from warmline.adapters.policy_files import load_policy
+from warmline.adapters.storage.memory import InMemoryStore
+from warmline.adapters.storage.migrations import check_current, upgrade
+from warmline.adapters.storage.sql import SqlStore
+from warmline.config import Settings
 from warmline.core.intents import IntentClassifier
 from warmline.core.policy import Policy
 from warmline.service.deciding import Decider
-from warmline.service.ports import Summarizer
+from warmline.service.dispatch import Dispatcher
+from warmline.service.handoffs import HandoffService, RepService
+from warmline.service.ports import Clock, Store, Summarizer
+from warmline.service.tenants import TenantService
+from warmline.service.turns import TurnService
 
 
 @lru_cache(maxsize=8)
@@ -40,3 +50,54 @@ def build_summarizer(url: str | None, model: str, api_key: str | None,
         return None
     return OpenAICompatibleSummarizer(base_url=url, model=model, api_key=api_key,
                                       timeout_s=timeout_s)
+
+
+@dataclass
+class Services:
+    """Everything the web app and the CLI's server commands use, built once."""
+
+    settings: Settings
+    store: Store
+    clock: Clock
+    tenants: TenantService
+    turns: TurnService
+    handoffs: HandoffService
+    reps: RepService
+    dispatcher: Dispatcher
+
+    def close(self) -> None:
+        self.store.close()
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+def build_store(url: str, *, migrate_sqlite: bool = True) -> Store:
+    """The SQL store; SQLite is migrated on the spot, PostgreSQL must be migrated already
+    (`warmline db upgrade`), else `SchemaNotCurrent` says what to run."""
+    if url.startswith("memory:"):
+        return InMemoryStore()
+    if url.startswith("sqlite") and migrate_sqlite:
+        upgrade(url)
+    else:
+        check_current(url)
+    return SqlStore(url)
+
+
+def build_services(settings: Settings, *, store: Store | None = None,
+                   clock: Clock | None = None) -> Services:
+    clock = clock or SystemClock()
+    store = store or build_store(settings.db)
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+    summarizer = build_summarizer(settings.llm_url, settings.llm_model, key,
+                                  settings.llm_timeout)
+    tenants = TenantService(store, clock, lambda ref: build_decider(ref, summarizer=summarizer),
+                            default_policy=settings.policy)
+    dispatcher = Dispatcher()
+    return Services(
+        settings=settings, store=store, clock=clock, tenants=tenants,
+        turns=TurnService(store, clock, tenants, dispatcher),
+        handoffs=HandoffService(store, clock, tenants, dispatcher),
+        reps=RepService(store, clock, tenants, dispatcher), dispatcher=dispatcher)

@@ -70,3 +70,17 @@ class FixedClassifier:
     def predict(self, text: str) -> IntentPrediction:
         self.calls.append(text)
         return self.table.get(text, self.default)
+
+
+class FakeClock:
+    """A clock that only moves when told to."""
+
+    def __init__(self, start: datetime = T0) -> None:
+        self.current = start
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, seconds: float) -> datetime:
+        self.current += timedelta(seconds=seconds)
+        return self.current

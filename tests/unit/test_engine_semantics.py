@@ -251,3 +251,14 @@ def test_started_at_alone_with_naive_fallback_is_rejected() -> None:
         decide(conv, policy())
     fallback = datetime.fromisoformat("2026-11-24T10:00:00+00:00")
     assert decide(conv, policy(), now=fallback).action is Action.CONTINUE
+
+
+def test_no_ai_turn_yet_means_no_low_confidence_even_when_inferred() -> None:
+    clf = FixedClassifier({}, default=IntentPrediction("oos", 0.95))
+    first = make_conversation(turns=[customer("What time do you open on Saturday?")])
+    assert decide(first, policy(), classifier=clf).action is Action.CONTINUE
+    replied = make_conversation(turns=[customer("What time do you open on Saturday?"),
+                                       ai("We open at nine.")])
+    reasons = decide(replied, policy(), classifier=clf).reasons
+    assert [r.code for r in reasons] == [ReasonCode.LOW_CONFIDENCE]
+    assert reasons[0].detail == "0.05 < 0.60, inferred"

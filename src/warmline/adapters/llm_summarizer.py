@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-import httpx
+import httpx2 as httpx
 
 from warmline.core.decision import Brief
 

@@ -8,7 +8,9 @@ import sys
 import typer
 
 from warmline.cli import decide as decide_commands
+from warmline.cli import demo as demo_commands
 from warmline.cli import policy as policy_commands
+from warmline.cli import server as server_commands
 from warmline.cli.console import run
 
 app = typer.Typer(
@@ -20,6 +22,17 @@ app = typer.Typer(
 )
 decide_commands.register(app)
 app.add_typer(policy_commands.policy_app, name="policy")
+server_commands.register(app)
+app.command("demo")(demo_commands.demo_command)
+
+
+def _register_db() -> None:
+    from warmline.cli.db import db_app
+
+    app.add_typer(db_app, name="db")
+
+
+_register_db()
 
 
 def _register_intents() -> None:

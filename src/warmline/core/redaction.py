@@ -1,5 +1,5 @@
 """PII redaction for briefs, whispers, logs and stored transcripts (SPEC §3 `redact:`), and the
-detectors of values said in words: emails, street addresses, names (numbers live in `pii`).
+detectors of values said in words: dates of birth, emails, addresses, names (numbers: `pii`).
 
 Each value of a listed kind becomes a typed mask (``[card •••• 1111]``); everything else,
 including values of kinds the policy did not list, stays byte for byte. Pure and deterministic.
@@ -13,13 +13,11 @@ from collections.abc import Collection, Iterator, Sequence
 from functools import lru_cache
 
 from warmline.core.pii import (
-    DOB_CUE,
     TAIL_MIN_CHARS,
     Found,
     find_accounts,
     find_cards,
     find_cued_cards,
-    find_dates_of_birth,
     find_ibans,
     find_phones,
     find_spoken_numbers,
@@ -37,8 +35,9 @@ KINDS = frozenset({
 #: Most specific first: on equal spans the earlier kind wins (a card is not also a phone).
 KIND_ORDER = ("card_number", "iban", "ssn", "account", "phone", "date_of_birth", "email",
               "address", "name")
-# Checksum-validated kinds beat pattern kinds beat cue-and-shape kinds, whatever their length,
-# so a Luhn-valid card inside a longer "account number ..." is still a card.
+# Cards (Luhn-valid, or 13-19 digits after a card cue) and IBANs (mod-97) beat SSNs (SSA
+# rules) beat the cue-and-shape kinds, whatever their length, so a Luhn-valid card inside a
+# longer "account number ..." is still a card.
 _TIER = {"card_number": 0, "iban": 0, "ssn": 1}
 _MASKS = {
     "card_number": "[card •••• {}]", "ssn": "[ssn •••-••-{}]", "phone": "[phone •••• {}]",
@@ -105,25 +104,37 @@ def _candidates(text: str, wanted: frozenset[str], names: Sequence[str],
     them (an IBAN holds card-like digits, an email or a street address holds a name), so that
     masking never cuts into a detail the policy did not list."""
     if _HAS_DIGIT.search(text):
-        yield from find_ibans(text)
+        checked = list(find_ibans(text))
         if "card_number" in wanted:
-            yield from find_cards(text)
-            yield from find_cued_cards(text)
+            checked += [*find_cards(text), *find_cued_cards(text)]
         if "ssn" in wanted:
-            yield from find_ssns(text)
+            checked += find_ssns(text)
+        yield from checked
         if "account" in wanted:
             yield from find_accounts(text)
         if "phone" in wanted:
-            yield from find_phones(text, region)
+            # A phone never beats a card, IBAN or SSN, and the matcher is slowest on their
+            # long digit runs: hide them from it.
+            yield from find_phones(_hidden(text, checked), region)
         if wanted & {"address", "name"}:
             yield from find_addresses(text)
     if wanted & _SPOKEN_KINDS:
         yield from find_spoken_numbers(text, wanted, region)
-    if "date_of_birth" in wanted and DOB_CUE.search(text):
+    if "date_of_birth" in wanted and _DOB_GATE.search(text.lower()):
         yield from find_dates_of_birth(text)
     yield from find_emails(text)
     if "name" in wanted:
         yield from find_names(text, names)
+
+
+def _hidden(text: str, spans: Sequence[Found]) -> str:
+    """``text`` with each span's characters replaced by ``x``; positions stay the same."""
+    if not spans:
+        return text
+    chars = list(text)
+    for f in spans:
+        chars[f.start:f.end] = "x" * (f.end - f.start)
+    return "".join(chars)
 
 
 def _winners(found: list[Found], wanted: frozenset[str]) -> list[Found]:
@@ -153,6 +164,42 @@ def _splice(text: str, spans: list[Found]) -> str:
         pos = f.end
     out.append(text[pos:])
     return "".join(out)
+
+
+# --- dates of birth -------------------------------------------------------------------------
+
+_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+          r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?")
+_UNITS = r"(?:one|two|three|four|five|six|seven|eight|nine)"
+_TENS = r"(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
+_TEENS = r"(?:ten|eleven|twelve|(?:thir|four|fif|six|seven|eigh|nine)teen)"
+_ORDINAL = (r"(?:(?:twenty|thirty)[\s-])?(?:first|second|third|fourth|fifth|sixth|seventh"
+            r"|eighth|ninth)|tenth|eleventh|twelfth|(?:thir|four|fif|six|seven|eigh|nine)teenth"
+            r"|twentieth|thirtieth")
+_DAY = rf"(?:[0-9]{{1,2}}(?:st|nd|rd|th)?(?![0-9])|{_ORDINAL})"
+_SPOKEN_YEAR = (rf"(?:(?:nineteen|twenty)[\s-](?:{_TENS}(?:[\s-]{_UNITS})?|{_TEENS}"
+                rf"|oh[\s-]{_UNITS}|hundred)|two\s+thousand(?:\s+(?:and\s+)?(?:{_TENS}"
+                rf"(?:[\s-]{_UNITS})?|{_TEENS}|{_UNITS}))?)\b")
+_YEAR = rf"(?:(?:19|20)[0-9]{{2}}(?![0-9])|'[0-9]{{2}}(?![0-9])|{_SPOKEN_YEAR})"
+_DATE = (rf"(?:[0-9]{{1,2}}[/.-][0-9]{{1,2}}[/.-](?:[0-9]{{4}}|[0-9]{{2}})(?![0-9])"
+         rf"|(?:19|20)[0-9]{{2}}-[0-9]{{1,2}}-[0-9]{{1,2}}(?![0-9])"
+         rf"|{_MONTH}\s+(?:the\s+)?{_DAY}(?:,?\s+(?:of\s+)?{_YEAR})?"
+         rf"|(?:the\s+)?{_DAY}\s+(?:of\s+)?{_MONTH}(?:,?\s+{_YEAR})?"
+         rf"|{_MONTH},?\s+(?:of\s+)?{_YEAR}"
+         rf"|{_YEAR})")
+# Case-sensitive gates on lowered text cost a fraction of the IGNORECASE patterns they guard.
+_DOB_GATE = re.compile(r"dob|d\.o\.b|birth|born")
+_DOB = re.compile(
+    r"\b(?:dob\b|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|birthday|born|gave\s+birth\s+to\s+me)"
+    r"(?:[\s:,=-]|[’']s\b|\b(?:is|was|on|in|it[’']?s|it\s+is|of|(?:would|should|will)\s+be)"
+    r"\b){0,8}?"
+    rf"(?<![0-9A-Za-z])({_DATE})", re.IGNORECASE)
+
+
+def find_dates_of_birth(text: str) -> Iterator[Found]:
+    """A date (numeric, with a month name, or spoken) right after DOB, date of birth, born ..."""
+    for m in _DOB.finditer(text):
+        yield Found(m.start(1), m.end(1), "date_of_birth")
 
 
 # --- email addresses ------------------------------------------------------------------------
@@ -240,6 +287,8 @@ _NAME_CUE = re.compile(
     r"\b(?:(?P<strong>(?:my\s+)?(?:(?:first|last|full|sur)\s*)?name\s+is|(?:my\s+)?name[’']s)"
     r"|call\s+me|this\s+is|i\s+am|i[’']m|it[’']s|it\s+is|speaking\s+with"
     r"|you[’']re\s+(?:speaking|talking)\s+(?:to|with))[ \t]+", re.IGNORECASE)
+_NAME_GATE = re.compile(r"name|this\s+is|i\s+am|i[’']m|it[’']s|it\s+is|call\s+me|speaking\s+with"
+                        r"|you[’']re")
 _NAME_TOKEN = re.compile(r"([^\W\d_](?:[^\W\d_]|[’'-])*)(?![\w’'-])([ \t]+)?")
 _NAME_MAX_WORDS = 3
 # Capitalised words that follow "this is" / "I'm" / "it's" and are not names.
@@ -262,6 +311,8 @@ def find_names(text: str, names: Sequence[str]) -> Iterator[Found]:
     """The customer's known name parts as whole words, and names said after a cue: "my name
     is X Y" (any case), "this is X", "I'm X", "it's X", "call me X" (capitalised words only)."""
     yield from _known_names(text, names)
+    if not _NAME_GATE.search(text.lower()):
+        return
     for cue in _NAME_CUE.finditer(text):
         # Every prefix is a candidate: "my name is Sam sam@x.com" still masks "Sam".
         for end in _cued_name_ends(text, cue.end(), strong=cue["strong"] is not None):

@@ -98,7 +98,9 @@ def _understood(
                        "inferred" if guess and guess.question_type else "none")
     conf = Inference(None, given_conf, "given")
     if given_conf is None:
-        conf = Inference(None, _answerable(guess), "inferred" if guess else "none")
+        # No AI turn yet: there is no reply whose confidence could be low.
+        conf = (Inference(None, _answerable(guess), "inferred") if guess and last_ai
+                else Inference(None, None, "none"))
     return intent, qt, conf
 
 

@@ -1,0 +1,76 @@
+"""Building a SQLAlchemy engine from a `--db` URL: SQLite (WAL, one writer per transaction
+via BEGIN IMMEDIATE) or PostgreSQL through psycopg 3. Engines are built on request only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError
+
+from warmline.core.errors import AdapterError, InvalidInput
+
+from .records import dumps
+
+DEFAULT_URL = "sqlite:///warmline.db"
+
+
+class SchemaNotCurrent(AdapterError):
+    """The database's schema is not the code's: it has not been migrated (or is newer)."""
+
+
+def database_url(url: str) -> URL:
+    """The URL SQLAlchemy should use: `postgresql://` and `postgres://` mean psycopg 3."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as err:
+        raise InvalidInput(f"database URL {url!r} is not a URL (try {DEFAULT_URL})") from err
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
+        raise InvalidInput(f"database URL scheme {parsed.drivername!r} is not supported: "
+                           "use sqlite:///FILE or postgresql://USER@HOST/DB")
+    return parsed
+
+
+def safe_url(url: str | URL) -> str:
+    """The URL for messages: the password hidden."""
+    parsed = url if isinstance(url, URL) else make_url(url)
+    return parsed.render_as_string(hide_password=True)
+
+
+def make_engine(url: str, *, foreign_keys: bool = True, echo: bool = False) -> Engine:
+    """An engine for `url`. Migrations pass `foreign_keys=False`: SQLite's batch mode copies
+    tables, and dropping the old copy with foreign keys on would cascade-delete rows."""
+    parsed = database_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = sa.create_engine(parsed, echo=echo, json_serializer=dumps)
+        _configure_sqlite(engine, foreign_keys=foreign_keys)
+        return engine
+    return sa.create_engine(parsed, echo=echo, json_serializer=dumps, pool_size=10,
+                            max_overflow=20)
+
+
+def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
+    """The SQLAlchemy recipe for pysqlite: stop the driver's own BEGIN, emit ours."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # None turns off pysqlite's implicit (and late) BEGIN; `_on_begin` emits it instead.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        # IMMEDIATE takes the write lock up front: a deferred read-then-write transaction
+        # fails with "database is locked" under contention, whatever busy_timeout says.
+        connection.exec_driver_sql("BEGIN")

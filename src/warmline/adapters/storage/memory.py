@@ -1,0 +1,267 @@
+"""`InMemoryStore`: the `Store` port in a process's memory, for tests and the demo.
+
+One transaction at a time (a lock held for the whole transaction, as SQLite's single writer);
+a failed transaction restores the snapshot taken when it began, so it leaves no trace. JSON columns
+are stored as `json` round-trips them (as the SQL store does) and rows are deep-copied on the
+way out, so a caller can never change a stored row by mutating what it holds.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from typing import Any, TypeVar
+
+from warmline.core.conversation import Contact
+from warmline.core.errors import Conflict
+from warmline.core.handoff import (
+    Handoff,
+    HandoffStatus,
+    Rep,
+    RepStatus,
+    Tenant,
+    queue_order,
+)
+from warmline.service.ports import ApiKey, Event, StoredConversation, User
+
+from .records import as_json, as_utc, contact_reason, maybe_utc, started_at
+
+T = TypeVar("T")
+
+
+def _copy(value: T) -> T:
+    return copy.deepcopy(value)
+
+
+@dataclass
+class _Tables:
+    tenants: dict[str, Tenant] = field(default_factory=dict)
+    api_keys: dict[str, ApiKey] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    conversations: dict[tuple[str, str], StoredConversation] = field(default_factory=dict)
+    decisions: dict[tuple[str, str, str], Mapping[str, Any]] = field(default_factory=dict)
+    handoffs: dict[tuple[str, str], Handoff] = field(default_factory=dict)
+    reps: dict[tuple[str, str], Rep] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+    last_event_id: int = 0
+
+    def snapshot(self) -> _Tables:
+        """Stored rows are never handed out, so copying the containers is enough."""
+        return _Tables(**{f.name: copy.copy(getattr(self, f.name)) for f in fields(self)})
+
+
+class InMemoryTx:
+    """One transaction over `_Tables`; see `warmline.service.ports.Tx`."""
+
+    def __init__(self, tables: _Tables) -> None:
+        self._t = tables
+
+    def _need_tenant(self, tenant_id: str) -> None:
+        # Mirrors the SQL schema's foreign key from every row to its tenant.
+        if tenant_id not in self._t.tenants:
+            raise Conflict(f"tenant {tenant_id!r} does not exist")
+
+    # tenants, keys, users
+
+    def create_tenant(self, tenant: Tenant) -> None:
+        if tenant.id in self._t.tenants:
+            raise Conflict(f"tenant {tenant.id!r} already exists")
+        if self.find_tenant(tenant.name) is not None:
+            raise Conflict(f"a tenant named {tenant.name!r} already exists")
+        self._t.tenants[tenant.id] = tenant
+
+    def get_tenant(self, tenant_id: str) -> Tenant | None:
+        return self._t.tenants.get(tenant_id)
+
+    def find_tenant(self, name: str) -> Tenant | None:
+        return next((t for t in self._t.tenants.values() if t.name == name), None)
+
+    def list_tenants(self) -> list[Tenant]:
+        return sorted(self._t.tenants.values(), key=lambda t: t.name)
+
+    def add_api_key(self, key: ApiKey) -> None:
+        self._need_tenant(key.tenant_id)
+        if key.id in self._t.api_keys or self.find_api_key(key.key_hash) is not None:
+            raise Conflict(f"API key {key.id!r} already exists")
+        self._t.api_keys[key.id] = replace(key, created_at=as_utc(key.created_at))
+
+    def find_api_key(self, key_hash: str) -> ApiKey | None:
+        return next((k for k in self._t.api_keys.values() if k.key_hash == key_hash), None)
+
+    def add_user(self, user: User) -> None:
+        self._need_tenant(user.tenant_id)
+        if user.id in self._t.users or self.find_user(user.tenant_id, user.username):
+            raise Conflict(f"user {user.username!r} already exists")
+        self._t.users[user.id] = user
+
+    def find_user(self, tenant_id: str, username: str) -> User | None:
+        return next((u for u in self._t.users.values()
+                     if u.tenant_id == tenant_id and u.username == username), None)
+
+    # conversations and turns
+
+    def get_conversation(self, tenant_id: str, conversation_id: str
+                         ) -> StoredConversation | None:
+        return _copy(self._t.conversations.get((tenant_id, conversation_id)))
+
+    def save_conversation(self, conversation: StoredConversation) -> None:
+        self._need_tenant(conversation.tenant_id)
+        key = (conversation.tenant_id, conversation.id)
+        self._t.conversations[key] = replace(
+            conversation, data=as_json(conversation.data),
+            updated_at=maybe_utc(conversation.updated_at))
+
+    def find_decision(self, tenant_id: str, conversation_id: str, turn_id: str
+                      ) -> Mapping[str, Any] | None:
+        return _copy(self._t.decisions.get((tenant_id, conversation_id, turn_id)))
+
+    def save_decision(self, tenant_id: str, conversation_id: str, turn_id: str,
+                      decision: Mapping[str, Any], at: datetime) -> None:
+        """The first decision for a turn wins; saving it again changes nothing."""
+        self._need_tenant(tenant_id)
+        as_utc(at)
+        self._t.decisions.setdefault((tenant_id, conversation_id, turn_id), as_json(decision))
+
+    def recent_contacts(self, tenant_id: str, customer_key: str, since: datetime,
+                        before: datetime, exclude_conversation: str) -> list[Contact]:
+        start, end = as_utc(since), as_utc(before)
+        found: list[Contact] = []
+        for (tenant, conversation_id), c in self._t.conversations.items():
+            if (tenant != tenant_id or c.customer_key != customer_key
+                    or conversation_id == exclude_conversation):
+                continue
+            at = started_at(c.data, c.updated_at)
+            if at is None or not start <= at < end:
+                continue
+            handoff = (self._t.handoffs.get((tenant_id, c.handoff_id))
+                       if c.handoff_id else None)
+            found.append(Contact(
+                at=at, handoff=c.handoff_id is not None,
+                reason=contact_reason(handoff.decision if handoff else None)))
+        return sorted(found, key=lambda contact: contact.at)
+
+    # handoffs
+
+    def add_handoff(self, handoff: Handoff) -> None:
+        self._need_tenant(handoff.tenant_id)
+        key = (handoff.tenant_id, handoff.id)
+        if key in self._t.handoffs:
+            raise Conflict(f"handoff {handoff.id!r} already exists")
+        self._t.handoffs[key] = _stored_handoff(handoff)
+
+    def get_handoff(self, tenant_id: str, handoff_id: str) -> Handoff | None:
+        return _copy(self._t.handoffs.get((tenant_id, handoff_id)))
+
+    def list_handoffs(self, tenant_id: str, *, statuses: Collection[HandoffStatus] = (),
+                      queue: str | None = None, limit: int = 100) -> list[Handoff]:
+        """In queue order: highest priority, then oldest."""
+        wanted = set(statuses)
+        rows = [h for (tenant, _), h in self._t.handoffs.items()
+                if tenant == tenant_id and (not wanted or h.status in wanted)
+                and (queue is None or h.queue == queue)]
+        return _copy(sorted(rows, key=queue_order)[:limit])
+
+    def update_handoff(self, handoff: Handoff, *, expect: Collection[HandoffStatus]
+                       ) -> bool:
+        if not expect:
+            raise ValueError("update_handoff needs at least one expected status")
+        key = (handoff.tenant_id, handoff.id)
+        current = self._t.handoffs.get(key)
+        if current is None or current.status not in set(expect):
+            return False
+        self._t.handoffs[key] = _stored_handoff(handoff)
+        return True
+
+    def next_queued(self, tenant_id: str, queue: str) -> Handoff | None:
+        queued = self.list_handoffs(tenant_id, statuses=(HandoffStatus.QUEUED,),
+                                    queue=queue, limit=1)
+        return queued[0] if queued else None
+
+    # reps
+
+    def get_rep(self, tenant_id: str, rep_id: str) -> Rep | None:
+        return self._t.reps.get((tenant_id, rep_id))
+
+    def save_rep(self, rep: Rep) -> None:
+        self._need_tenant(rep.tenant_id)
+        self._t.reps[(rep.tenant_id, rep.id)] = replace(
+            rep, skills=tuple(rep.skills), idle_since=maybe_utc(rep.idle_since))
+
+    def list_reps(self, tenant_id: str) -> list[Rep]:
+        return sorted((r for (tenant, _), r in self._t.reps.items() if tenant == tenant_id),
+                      key=lambda r: r.id)
+
+    def take_slot(self, tenant_id: str, rep_id: str) -> bool:
+        rep = self._t.reps.get((tenant_id, rep_id))
+        if rep is None or rep.status is not RepStatus.AVAILABLE or rep.active >= rep.capacity:
+            return False
+        self._t.reps[(tenant_id, rep_id)] = replace(rep, active=rep.active + 1)
+        return True
+
+    def release_slot(self, tenant_id: str, rep_id: str, at: datetime) -> None:
+        """active -= 1 (never below 0); the rep has been idle since `at`."""
+        rep = self._t.reps.get((tenant_id, rep_id))
+        if rep is not None:
+            self._t.reps[(tenant_id, rep_id)] = replace(
+                rep, active=max(rep.active - 1, 0), idle_since=as_utc(at))
+
+    # events
+
+    def add_event(self, tenant_id: str, type: str, payload: Mapping[str, Any], at: datetime
+                  ) -> int:
+        self._need_tenant(tenant_id)
+        self._t.last_event_id += 1
+        self._t.events.append(Event(id=self._t.last_event_id, tenant_id=tenant_id, type=type,
+                                    payload=as_json(payload), created_at=as_utc(at)))
+        return self._t.last_event_id
+
+    def events_after(self, tenant_id: str, after_id: int, limit: int = 100) -> list[Event]:
+        found = [e for e in self._t.events if e.tenant_id == tenant_id and e.id > after_id]
+        return _copy(found[:limit])
+
+    def latest_event_id(self, tenant_id: str) -> int:
+        return max((e.id for e in self._t.events if e.tenant_id == tenant_id), default=0)
+
+
+def _stored_handoff(handoff: Handoff) -> Handoff:
+    return replace(
+        handoff,
+        decision=as_json(handoff.decision),
+        created_at=as_utc(handoff.created_at),
+        offered_at=maybe_utc(handoff.offered_at),
+        accepted_at=maybe_utc(handoff.accepted_at),
+        completed_at=maybe_utc(handoff.completed_at),
+        declined_by=tuple(handoff.declined_by),
+    )
+
+
+class InMemoryStore:
+    """The `Store` port in memory. Transactions run one at a time, across threads."""
+
+    def __init__(self) -> None:
+        self._tables = _Tables()
+        self._lock = threading.Lock()
+        self._owner: int | None = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[InMemoryTx]:
+        if self._owner == threading.get_ident():
+            # A nested transaction would wait for itself forever; SQL stores would deadlock.
+            raise RuntimeError("a transaction is already open in this thread")
+        with self._lock:
+            self._owner = threading.get_ident()
+            before = self._tables.snapshot()
+            try:
+                yield InMemoryTx(self._tables)
+            except BaseException:
+                self._tables = before
+                raise
+            finally:
+                self._owner = None
+
+    def close(self) -> None:
+        """Nothing to release; present for the `Store` port."""

@@ -1,0 +1,264 @@
+"""`SqlStore`: the `Store` port on SQLAlchemy 2 Core (no ORM on the hot path), for SQLite
+and PostgreSQL. Races are decided by the database: conditional UPDATEs, and on PostgreSQL
+`FOR UPDATE SKIP LOCKED` for the queue claim; on SQLite each transaction is the one writer."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from warmline.core.conversation import Contact
+from warmline.core.errors import AdapterError, Conflict
+from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus, Tenant
+from warmline.service.ports import ApiKey, Event, StoredConversation, User
+
+from . import rows
+from .engine import SchemaNotCurrent, make_engine, safe_url
+from .records import as_utc, contact_reason, started_at
+from .tables import api_keys, conversations, decisions, events, handoffs, reps, tenants, users
+
+__all__ = ["SchemaNotCurrent", "SqlStore", "SqlTx"]
+
+_QUEUE_ORDER = (handoffs.c.priority.desc(), handoffs.c.created_at, handoffs.c.id)
+
+
+class SqlTx:
+    """One transaction on one connection; see `warmline.service.ports.Tx`."""
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self._c = connection
+        self._postgres = connection.dialect.name == "postgresql"
+
+    def _insert(self, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+        return postgresql.insert(table) if self._postgres else sqlite.insert(table)
+
+    # tenants, keys, users
+
+    def create_tenant(self, tenant: Tenant) -> None:
+        self._c.execute(sa.insert(tenants).values(
+            id=tenant.id, name=tenant.name, policy=tenant.policy))
+
+    def get_tenant(self, tenant_id: str) -> Tenant | None:
+        row = self._c.execute(sa.select(tenants).where(tenants.c.id == tenant_id)).first()
+        return rows.tenant(row) if row else None
+
+    def find_tenant(self, name: str) -> Tenant | None:
+        row = self._c.execute(sa.select(tenants).where(tenants.c.name == name)).first()
+        return rows.tenant(row) if row else None
+
+    def list_tenants(self) -> list[Tenant]:
+        query = sa.select(tenants).order_by(tenants.c.name)
+        return [rows.tenant(row) for row in self._c.execute(query)]
+
+    def add_api_key(self, key: ApiKey) -> None:
+        self._c.execute(sa.insert(api_keys).values(rows.api_key_values(key)))
+
+    def find_api_key(self, key_hash: str) -> ApiKey | None:
+        row = self._c.execute(
+            sa.select(api_keys).where(api_keys.c.key_hash == key_hash)).first()
+        return rows.api_key(row) if row else None
+
+    def add_user(self, user: User) -> None:
+        self._c.execute(sa.insert(users).values(rows.user_values(user)))
+
+    def find_user(self, tenant_id: str, username: str) -> User | None:
+        row = self._c.execute(sa.select(users).where(
+            users.c.tenant_id == tenant_id, users.c.username == username)).first()
+        return rows.user(row) if row else None
+
+    # conversations and turns
+
+    def get_conversation(self, tenant_id: str, conversation_id: str
+                         ) -> StoredConversation | None:
+        row = self._c.execute(sa.select(conversations).where(
+            conversations.c.tenant_id == tenant_id,
+            conversations.c.id == conversation_id)).first()
+        return rows.conversation(row) if row else None
+
+    def save_conversation(self, conversation: StoredConversation) -> None:
+        values = rows.conversation_values(conversation)
+        values["started_at"] = started_at(conversation.data, conversation.updated_at)
+        insert = self._insert(conversations).values(values)
+        self._c.execute(insert.on_conflict_do_update(
+            index_elements=[conversations.c.tenant_id, conversations.c.id],
+            set_={k: insert.excluded[k] for k in values if k not in ("tenant_id", "id")}))
+
+    def find_decision(self, tenant_id: str, conversation_id: str, turn_id: str
+                      ) -> Mapping[str, Any] | None:
+        found: Mapping[str, Any] | None = self._c.execute(
+            sa.select(decisions.c.decision).where(
+                decisions.c.tenant_id == tenant_id,
+                decisions.c.conversation_id == conversation_id,
+                decisions.c.turn_id == turn_id)).scalar()
+        return found
+
+    def save_decision(self, tenant_id: str, conversation_id: str, turn_id: str,
+                      decision: Mapping[str, Any], at: datetime) -> None:
+        """The first decision for a turn wins; saving it again changes nothing."""
+        self._c.execute(self._insert(decisions).values(
+            tenant_id=tenant_id, conversation_id=conversation_id, turn_id=turn_id,
+            decision=decision, created_at=as_utc(at)).on_conflict_do_nothing())
+
+    def recent_contacts(self, tenant_id: str, customer_key: str, since: datetime,
+                        before: datetime, exclude_conversation: str) -> list[Contact]:
+        c, h = conversations, handoffs
+        query = (
+            sa.select(c.c.started_at, c.c.handoff_id, h.c.decision)
+            .select_from(c.outerjoin(h, sa.and_(h.c.tenant_id == c.c.tenant_id,
+                                                h.c.id == c.c.handoff_id)))
+            .where(c.c.tenant_id == tenant_id, c.c.customer_key == customer_key,
+                   c.c.id != exclude_conversation,
+                   c.c.started_at >= as_utc(since), c.c.started_at < as_utc(before))
+            .order_by(c.c.started_at))
+        return [Contact(at=at, handoff=handoff_id is not None, reason=contact_reason(decision))
+                for at, handoff_id, decision in self._c.execute(query)]
+
+    # handoffs
+
+    def add_handoff(self, handoff: Handoff) -> None:
+        self._c.execute(sa.insert(handoffs).values(rows.handoff_values(handoff)))
+
+    def get_handoff(self, tenant_id: str, handoff_id: str) -> Handoff | None:
+        row = self._c.execute(sa.select(handoffs).where(
+            handoffs.c.tenant_id == tenant_id, handoffs.c.id == handoff_id)).first()
+        return rows.handoff(row) if row else None
+
+    def list_handoffs(self, tenant_id: str, *, statuses: Collection[HandoffStatus] = (),
+                      queue: str | None = None, limit: int = 100) -> list[Handoff]:
+        """In queue order: highest priority, then oldest."""
+        query = sa.select(handoffs).where(handoffs.c.tenant_id == tenant_id)
+        if statuses:
+            query = query.where(handoffs.c.status.in_([s.value for s in statuses]))
+        if queue is not None:
+            query = query.where(handoffs.c.queue == queue)
+        query = query.order_by(*_QUEUE_ORDER).limit(limit)
+        return [rows.handoff(row) for row in self._c.execute(query)]
+
+    def update_handoff(self, handoff: Handoff, *, expect: Collection[HandoffStatus]
+                       ) -> bool:
+        if not expect:
+            raise ValueError("update_handoff needs at least one expected status")
+        values = rows.handoff_values(handoff)
+        del values["tenant_id"], values["id"]
+        result = self._c.execute(
+            sa.update(handoffs)
+            .where(handoffs.c.tenant_id == handoff.tenant_id, handoffs.c.id == handoff.id,
+                   handoffs.c.status.in_([s.value for s in expect]))
+            .values(values))
+        return result.rowcount == 1
+
+    def next_queued(self, tenant_id: str, queue: str) -> Handoff | None:
+        # SQLite renders no FOR UPDATE: its transaction already holds the only write lock.
+        row = self._c.execute(
+            sa.select(handoffs)
+            .where(handoffs.c.tenant_id == tenant_id, handoffs.c.queue == queue,
+                   handoffs.c.status == HandoffStatus.QUEUED.value)
+            .order_by(*_QUEUE_ORDER).limit(1)
+            .with_for_update(skip_locked=True)).first()
+        return rows.handoff(row) if row else None
+
+    # reps
+
+    def get_rep(self, tenant_id: str, rep_id: str) -> Rep | None:
+        row = self._c.execute(sa.select(reps).where(
+            reps.c.tenant_id == tenant_id, reps.c.id == rep_id)).first()
+        return rows.rep(row) if row else None
+
+    def save_rep(self, rep: Rep) -> None:
+        values = rows.rep_values(rep)
+        insert = self._insert(reps).values(values)
+        self._c.execute(insert.on_conflict_do_update(
+            index_elements=[reps.c.tenant_id, reps.c.id],
+            set_={k: insert.excluded[k] for k in values if k not in ("tenant_id", "id")}))
+
+    def list_reps(self, tenant_id: str) -> list[Rep]:
+        query = sa.select(reps).where(reps.c.tenant_id == tenant_id).order_by(reps.c.id)
+        return [rows.rep(row) for row in self._c.execute(query)]
+
+    def take_slot(self, tenant_id: str, rep_id: str) -> bool:
+        result = self._c.execute(
+            sa.update(reps)
+            .where(reps.c.tenant_id == tenant_id, reps.c.id == rep_id,
+                   reps.c.active < reps.c.capacity,
+                   reps.c.status == RepStatus.AVAILABLE.value)
+            .values(active=reps.c.active + 1))
+        return result.rowcount == 1
+
+    def release_slot(self, tenant_id: str, rep_id: str, at: datetime) -> None:
+        """active -= 1 (never below 0); the rep has been idle since `at`."""
+        self._c.execute(
+            sa.update(reps)
+            .where(reps.c.tenant_id == tenant_id, reps.c.id == rep_id)
+            .values(active=sa.case((reps.c.active > 0, reps.c.active - 1), else_=0),
+                    idle_since=as_utc(at)))
+
+    # events
+
+    def add_event(self, tenant_id: str, type: str, payload: Mapping[str, Any], at: datetime
+                  ) -> int:
+        event_id: int = self._c.execute(
+            sa.insert(events)
+            .values(tenant_id=tenant_id, type=type, payload=payload, created_at=as_utc(at))
+            .returning(events.c.id)).scalar_one()
+        return event_id
+
+    def events_after(self, tenant_id: str, after_id: int, limit: int = 100) -> list[Event]:
+        query = (sa.select(events)
+                 .where(events.c.tenant_id == tenant_id, events.c.id > after_id)
+                 .order_by(events.c.id).limit(limit))
+        return [rows.event(row) for row in self._c.execute(query)]
+
+    def latest_event_id(self, tenant_id: str) -> int:
+        latest: int | None = self._c.execute(
+            sa.select(sa.func.max(events.c.id)).where(events.c.tenant_id == tenant_id)).scalar()
+        return latest or 0
+
+
+class SqlStore:
+    """The `Store` port on a SQL database. `url` is a `--db` URL: `sqlite:///FILE`
+    (the default `sqlite:///warmline.db`) or `postgresql://USER@HOST/DB`."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self._engine = make_engine(url, echo=echo)
+        self.url = safe_url(self._engine.url)
+
+    @property
+    def engine(self) -> sa.Engine:
+        return self._engine
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqlTx]:
+        try:
+            with self._engine.begin() as connection:
+                yield SqlTx(connection)
+        except IntegrityError as err:
+            raise Conflict(f"the write conflicts with stored data: {_first_line(err)}"
+                           ) from err
+        except OperationalError as err:
+            raise AdapterError(f"database {self.url} failed: {_first_line(err)}",
+                               retryable=True) from err
+        except DBAPIError as err:
+            raise AdapterError(f"database {self.url} failed: {_first_line(err)}") from err
+
+    def schema_revision(self) -> str | None:
+        """The Alembic revision the database is at; None when it was never migrated."""
+        try:
+            with self._engine.connect() as connection:
+                return MigrationContext.configure(connection).get_current_revision()
+        except OperationalError as err:
+            raise AdapterError(f"cannot reach database {self.url}: {_first_line(err)}",
+                               retryable=True) from err
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+
+def _first_line(err: DBAPIError) -> str:
+    return str(err.orig).strip().splitlines()[0] if err.orig else str(err)

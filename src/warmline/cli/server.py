@@ -1,0 +1,102 @@
+"""`warmline serve`, `warmline keys create`, `warmline users add`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from warmline.bootstrap import build_services
+from warmline.config import Settings
+from warmline.core.handoff import Role
+
+DbOption = Annotated[str | None, typer.Option(
+    "--db", help="Database URL (default: $WARMLINE_DB, else sqlite:///warmline.db). "
+    "PostgreSQL: postgresql://user@host/db")]
+
+
+def settings_from(**flags: object) -> Settings:
+    """Settings from the environment, with the flags that were given on top."""
+    given = {k: v for k, v in flags.items() if v is not None}
+    return Settings(**given)  # type: ignore[arg-type]  # validated by pydantic
+
+
+def serve_command(
+    db: DbOption = None,
+    policy: Annotated[str | None, typer.Option(help="Default policy for tenants that name "
+                                               "none: a YAML file or a bundled name.")] = None,
+    host: Annotated[str | None, typer.Option(help="Interface to bind (default 127.0.0.1).")]
+    = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Run the HTTP API, the event stream and the rep desk."""
+    import uvicorn
+
+    settings = settings_from(db=db, policy=policy, host=host, port=port)
+    services = build_services(settings)  # migrates SQLite; refuses an un-migrated PostgreSQL
+    typer.echo(f"Warmline on http://{settings.host}:{settings.port}  (desk: /desk, API: /v1, "
+               f"OpenAPI: /openapi.json, database: {settings.db})", err=True)
+    if workers > 1:
+        services.close()
+        for name, value in (("DB", settings.db), ("POLICY", settings.policy)):
+            if value:
+                os.environ[f"WARMLINE_{name}"] = value
+        if settings.secret_key is None:
+            os.environ["WARMLINE_SECRET_KEY"] = os.urandom(32).hex()  # shared by the workers
+        uvicorn.run("warmline.web.factory:create_app_from_env", factory=True,
+                    host=settings.host, port=settings.port, workers=workers,
+                    timeout_graceful_shutdown=3)
+        return
+    from warmline.web.app import create_app
+
+    uvicorn.run(create_app(services), host=settings.host, port=settings.port,
+                timeout_graceful_shutdown=3)
+
+
+keys_app = typer.Typer(help="API keys (one tenant each).", no_args_is_help=True)
+users_app = typer.Typer(help="Desk logins.", no_args_is_help=True)
+
+
+@keys_app.command("create")
+def keys_create(
+    tenant: Annotated[str, typer.Option(help="Tenant name; created if new.")],
+    db: DbOption = None,
+) -> None:
+    """Create the tenant if new and print a new API key, alone, on stdout."""
+    services = build_services(settings_from(db=db))
+    try:
+        typer.echo(services.tenants.create_key(tenant))
+    finally:
+        services.close()
+
+
+@users_app.command("add")
+def users_add(
+    tenant: Annotated[str, typer.Option(help="Tenant name; created if new.")],
+    username: Annotated[str, typer.Option(help="Login name.")],
+    role: Annotated[Role, typer.Option(help="rep, supervisor or admin.")] = Role.REP,
+    rep_id: Annotated[str | None, typer.Option(help="The rep this login acts as.")] = None,
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from stdin.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Add a desk login (the password is asked for, or read from stdin)."""
+    password = (sys.stdin.readline().rstrip("\n") if password_stdin
+                else typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+    services = build_services(settings_from(db=db))
+    try:
+        services.tenants.add_user(tenant, username, password, role, rep_id or username)
+        if role is Role.REP:
+            tenant_obj = services.tenants.ensure_tenant(tenant)
+            services.reps.put(tenant_obj, rep_id or username, name=username)
+        typer.echo(f"added {role.value} {username!r} to tenant {tenant!r}", err=True)
+    finally:
+        services.close()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve_command)
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(users_app, name="users")

@@ -1,0 +1,32 @@
+"""Settings, from flags and `WARMLINE_*` environment variables (flags win). Built only by
+the CLI and by tests, then passed down explicitly."""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DB = "sqlite:///warmline.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WARMLINE_", extra="ignore")
+
+    db: str = DEFAULT_DB
+    policy: str | None = None
+    """The default policy of tenants that name none: a file or a bundled name."""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: SecretStr | None = None
+    """Signs desk session cookies; a random one per start when unset (sessions then end
+    with the process)."""
+    secure_cookies: bool = False
+    """Set behind HTTPS so session cookies are sent only over TLS."""
+    max_body_bytes: int = 1_000_000
+    max_turns_per_request: int = 100
+    max_turn_chars: int = 20_000
+    llm_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_api_key: SecretStr | None = None
+    llm_timeout: float = 2.0
+    sweep_seconds: float = 1.0

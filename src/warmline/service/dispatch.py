@@ -1,0 +1,84 @@
+"""Routing handoffs to reps inside a transaction: offer a handoff to the longest-idle rep who
+has the skills and a free slot, drain a queue when reps free up, and move handoffs that wait
+past their queue's `overflow` to the overflow queue. Races are settled by the store's
+conditional updates (`take_slot`, `update_handoff(expect=...)`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from warmline.core.handoff import Handoff, HandoffStatus, Tenant, pick_rep, queue_order
+from warmline.core.policy import Policy
+from warmline.service.ports import Tx
+
+#: Reps tried per offer before the handoff waits in its queue (each try may lose a race).
+_MAX_TRIES = 3
+
+
+def _skills(policy: Policy, queue: str) -> tuple[str, ...]:
+    found = policy.queues.get(queue)
+    return found.skills if found else ()
+
+
+def event_payload(handoff: Handoff) -> dict[str, object]:
+    return {"handoff_id": handoff.id, "queue": handoff.queue, "status": handoff.status.value,
+            "rep_id": handoff.rep_id, "conversation_id": handoff.conversation_id}
+
+
+@dataclass
+class Dispatcher:
+    def offer(self, tx: Tx, tenant: Tenant, handoff: Handoff, policy: Policy, now: datetime
+              ) -> Handoff:
+        """Offer a queued handoff to a free rep; returns it as stored afterwards."""
+        if handoff.status is not HandoffStatus.QUEUED:
+            return handoff
+        skills = _skills(policy, handoff.queue)
+        tried: set[str] = set(handoff.declined_by)
+        for _ in range(_MAX_TRIES):
+            rep = pick_rep(tx.list_reps(tenant.id), skills, exclude=tried)
+            if rep is None:
+                return handoff
+            tried.add(rep.id)
+            if not tx.take_slot(tenant.id, rep.id):
+                continue
+            offered = replace(handoff, status=HandoffStatus.OFFERED, rep_id=rep.id,
+                              offered_at=now)
+            if tx.update_handoff(offered, expect={HandoffStatus.QUEUED}):
+                tx.add_event(tenant.id, "handoff.offered", event_payload(offered), now)
+                return offered
+            tx.release_slot(tenant.id, rep.id, now)
+            return handoff
+        return handoff
+
+    def drain(self, tx: Tx, tenant: Tenant, policy: Policy, now: datetime) -> int:
+        """Offer waiting handoffs, best first, while reps are free; returns how many."""
+        waiting = tx.list_handoffs(tenant.id, statuses={HandoffStatus.QUEUED}, limit=500)
+        offered = 0
+        for handoff in sorted(waiting, key=queue_order):
+            if self.offer(tx, tenant, handoff, policy, now).status is HandoffStatus.OFFERED:
+                offered += 1
+        return offered
+
+    def overflow(self, tx: Tx, tenant: Tenant, policy: Policy, now: datetime) -> int:
+        """Move handoffs not accepted within their queue's `overflow.after_seconds`."""
+        moved = 0
+        live = {HandoffStatus.QUEUED, HandoffStatus.OFFERED}
+        for handoff in tx.list_handoffs(tenant.id, statuses=live, limit=1000):
+            queue = policy.queues.get(handoff.queue)
+            if queue is None or queue.overflow is None:
+                continue
+            if now - handoff.created_at < timedelta(seconds=queue.overflow.after_seconds):
+                continue
+            if handoff.overflowed_from is not None:
+                continue  # one overflow per handoff: no ping-pong between queues
+            moved_one = replace(handoff, queue=queue.overflow.to, status=HandoffStatus.QUEUED,
+                                rep_id=None, offered_at=None, overflowed_from=handoff.queue)
+            if not tx.update_handoff(moved_one, expect={handoff.status}):
+                continue
+            if handoff.status is HandoffStatus.OFFERED and handoff.rep_id:
+                tx.release_slot(tenant.id, handoff.rep_id, now)
+            tx.add_event(tenant.id, "handoff.overflowed", event_payload(moved_one), now)
+            self.offer(tx, tenant, moved_one, policy, now)
+            moved += 1
+        return moved

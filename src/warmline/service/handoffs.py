@@ -1,0 +1,197 @@
+"""A rep's actions on a handoff (accept, decline, complete, hand back), reps' own settings,
+and the periodic sweep (overflow, then offering waiting handoffs to reps who freed up).
+Two reps accepting at once: exactly one wins, the other gets `Conflict`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from warmline.core.errors import Conflict, InvalidInput, NotFound
+from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus, Tenant
+from warmline.service.dispatch import Dispatcher, event_payload
+from warmline.service.ports import Clock, Store, Tx
+from warmline.service.tenants import TenantService
+
+CSAT_RANGE = range(1, 6)
+
+
+@dataclass
+class HandoffService:
+    store: Store
+    clock: Clock
+    tenants: TenantService
+    dispatcher: Dispatcher
+
+    def get(self, tenant: Tenant, handoff_id: str) -> tuple[Handoff, Mapping[str, Any]]:
+        """The handoff and its conversation (SPEC §1 JSON, redaction applied by the caller)."""
+        with self.store.transaction() as tx:
+            handoff = self._load(tx, tenant, handoff_id)
+            stored = tx.get_conversation(tenant.id, handoff.conversation_id)
+        return handoff, (stored.data if stored else {})
+
+    def list(self, tenant: Tenant, *, status: HandoffStatus | None = None,
+             queue: str | None = None, limit: int = 100) -> list[Handoff]:
+        with self.store.transaction() as tx:
+            return tx.list_handoffs(tenant.id, statuses={status} if status else (),
+                                    queue=queue, limit=limit)
+
+    def accept(self, tenant: Tenant, handoff_id: str, rep_id: str) -> Handoff:
+        now = self.clock.now()
+        with self.store.transaction() as tx:
+            handoff = self._load(tx, tenant, handoff_id)
+            self._rep(tx, tenant, rep_id)
+            if handoff.status is HandoffStatus.OFFERED and handoff.rep_id == rep_id:
+                expect = {HandoffStatus.OFFERED}
+            elif handoff.status in (HandoffStatus.QUEUED, HandoffStatus.CALLBACK):
+                if not tx.take_slot(tenant.id, rep_id):
+                    raise Conflict(f"rep {rep_id} has no free slot (or is not available)")
+                expect = {handoff.status}
+            else:
+                raise Conflict(f"handoff {handoff_id} is {handoff.status.value}, "
+                               "not waiting for you")
+            accepted = replace(handoff, status=HandoffStatus.ACCEPTED, rep_id=rep_id,
+                               accepted_at=now, offered_at=handoff.offered_at or now)
+            if not tx.update_handoff(accepted, expect=expect):
+                raise Conflict(f"handoff {handoff_id} was taken by someone else")
+            tx.add_event(tenant.id, "handoff.accepted", event_payload(accepted), now)
+        return accepted
+
+    def decline(self, tenant: Tenant, handoff_id: str, rep_id: str) -> Handoff:
+        now = self.clock.now()
+        with self.store.transaction() as tx:
+            handoff = self._load(tx, tenant, handoff_id)
+            if handoff.status is not HandoffStatus.OFFERED or handoff.rep_id != rep_id:
+                raise Conflict(f"handoff {handoff_id} is not offered to rep {rep_id}")
+            back = replace(handoff, status=HandoffStatus.QUEUED, rep_id=None, offered_at=None,
+                           declined_by=(*handoff.declined_by, rep_id))
+            if not tx.update_handoff(back, expect={HandoffStatus.OFFERED}):
+                raise Conflict(f"handoff {handoff_id} changed meanwhile")
+            tx.release_slot(tenant.id, rep_id, now)
+            tx.add_event(tenant.id, "handoff.declined", event_payload(back), now)
+            policy = self.tenants.decider_for(tenant).policy
+            return self.dispatcher.offer(tx, tenant, back, policy, now)
+
+    def complete(self, tenant: Tenant, handoff_id: str, rep_id: str, *,
+                 outcome: str | None = None, csat: int | None = None,
+                 ai_was_wrong: bool | None = None) -> Handoff:
+        if csat is not None and csat not in CSAT_RANGE:
+            raise InvalidInput(f"csat must be 1 to 5, got {csat}")
+        return self._finish(tenant, handoff_id, rep_id, HandoffStatus.COMPLETED,
+                            outcome=outcome, csat=csat, ai_was_wrong=ai_was_wrong)
+
+    def hand_back(self, tenant: Tenant, handoff_id: str, rep_id: str, note: str) -> Handoff:
+        """Return the conversation to the AI with the rep's note: the next turn decides
+        afresh, and the AI sees the note as a system turn."""
+        handoff = self._finish(tenant, handoff_id, rep_id, HandoffStatus.HANDED_BACK,
+                               note=note)
+        with self.store.transaction() as tx:
+            stored = tx.get_conversation(tenant.id, handoff.conversation_id)
+            if stored is not None:
+                data = dict(stored.data)
+                turn = {"speaker": "system", "text": f"Rep handed back: {note}",
+                        "at": self.clock.now().isoformat()}
+                data["turns"] = [*data.get("turns", []), turn]
+                tx.save_conversation(replace(stored, data=data, handoff_id=None))
+        return handoff
+
+    def record_outcome(self, tenant: Tenant, handoff_id: str, *, csat: int | None = None,
+                       outcome: str | None = None) -> Handoff:
+        """A CSAT survey or callback result reported after the fact."""
+        if csat is not None and csat not in CSAT_RANGE:
+            raise InvalidInput(f"csat must be 1 to 5, got {csat}")
+        now = self.clock.now()
+        with self.store.transaction() as tx:
+            handoff = self._load(tx, tenant, handoff_id)
+            updated = replace(handoff, csat=csat if csat is not None else handoff.csat,
+                              outcome=outcome or handoff.outcome)
+            if not tx.update_handoff(updated, expect={handoff.status}):
+                raise Conflict(f"handoff {handoff_id} changed meanwhile")
+            tx.add_event(tenant.id, "handoff.outcome", event_payload(updated), now)
+        return updated
+
+    def _finish(self, tenant: Tenant, handoff_id: str, rep_id: str, status: HandoffStatus,
+                **fields: Any) -> Handoff:
+        now = self.clock.now()
+        with self.store.transaction() as tx:
+            handoff = self._load(tx, tenant, handoff_id)
+            if handoff.status is not HandoffStatus.ACCEPTED or handoff.rep_id != rep_id:
+                raise Conflict(f"handoff {handoff_id} is {handoff.status.value}; only the rep "
+                               "who accepted it can finish it")
+            done = replace(handoff, status=status, completed_at=now, **fields)
+            if not tx.update_handoff(done, expect={HandoffStatus.ACCEPTED}):
+                raise Conflict(f"handoff {handoff_id} changed meanwhile")
+            tx.release_slot(tenant.id, rep_id, now)
+            kind = "handoff.completed" if status is HandoffStatus.COMPLETED else (
+                "handoff.handed_back")
+            tx.add_event(tenant.id, kind, event_payload(done), now)
+            self.dispatcher.drain(tx, tenant, self.tenants.decider_for(tenant).policy, now)
+        return done
+
+    def sweep(self) -> int:
+        """Overflow and re-offer for every tenant; the server runs it every second."""
+        now = self.clock.now()
+        changed = 0
+        with self.store.transaction() as tx:
+            tenants = tx.list_tenants()
+        for tenant in tenants:
+            policy = self.tenants.decider_for(tenant).policy
+            with self.store.transaction() as tx:
+                changed += self.dispatcher.overflow(tx, tenant, policy, now)
+                changed += self.dispatcher.drain(tx, tenant, policy, now)
+        return changed
+
+    @staticmethod
+    def _load(tx: Tx, tenant: Tenant, handoff_id: str) -> Handoff:
+        handoff = tx.get_handoff(tenant.id, handoff_id)
+        if handoff is None:
+            raise NotFound(f"no handoff {handoff_id!r}")
+        return handoff
+
+    @staticmethod
+    def _rep(tx: Tx, tenant: Tenant, rep_id: str) -> Rep:
+        rep = tx.get_rep(tenant.id, rep_id)
+        if rep is None:
+            raise NotFound(f"no rep {rep_id!r}")
+        return rep
+
+
+@dataclass
+class RepService:
+    store: Store
+    clock: Clock
+    tenants: TenantService
+    dispatcher: Dispatcher
+
+    def get(self, tenant: Tenant, rep_id: str) -> Rep:
+        with self.store.transaction() as tx:
+            rep = tx.get_rep(tenant.id, rep_id)
+        if rep is None:
+            raise NotFound(f"no rep {rep_id!r}")
+        return rep
+
+    def list(self, tenant: Tenant) -> list[Rep]:
+        with self.store.transaction() as tx:
+            return tx.list_reps(tenant.id)
+
+    def put(self, tenant: Tenant, rep_id: str, *, name: str | None = None,
+            skills: tuple[str, ...] | None = None, capacity: int | None = None,
+            status: RepStatus | None = None, timezone: str | None = None) -> Rep:
+        """Create or update a rep; becoming available offers them waiting handoffs."""
+        if capacity is not None and not 1 <= capacity <= 50:
+            raise InvalidInput(f"capacity must be 1 to 50, got {capacity}")
+        now = self.clock.now()
+        with self.store.transaction() as tx:
+            rep = tx.get_rep(tenant.id, rep_id) or Rep(id=rep_id, tenant_id=tenant.id,
+                                                       name=name or rep_id, idle_since=now)
+            updated = replace(
+                rep, name=name or rep.name, skills=rep.skills if skills is None else skills,
+                capacity=capacity or rep.capacity, status=status or rep.status,
+                timezone=timezone or rep.timezone)
+            tx.save_rep(updated)
+            tx.add_event(tenant.id, "rep.updated", {"rep_id": rep_id,
+                                                    "status": updated.status.value}, now)
+            if updated.status is RepStatus.AVAILABLE:
+                self.dispatcher.drain(tx, tenant, self.tenants.decider_for(tenant).policy, now)
+        return updated

@@ -1,0 +1,157 @@
+"""The hot path: store a conversation's new turns, decide with the tenant's policy and, on
+escalation, create and route the handoff — all in one transaction, so a retried POST returns
+the same decision and creates nothing twice."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from warmline.core.conversation import Conversation, parse_conversation, parse_turns
+from warmline.core.decision import Action, Decision
+from warmline.core.errors import ConversationError, Problem
+from warmline.core.handoff import Handoff, HandoffStatus, Tenant, pick_rep
+from warmline.service.dispatch import Dispatcher
+from warmline.service.ports import Clock, Store, StoredConversation, Tx
+from warmline.service.tenants import TenantService, new_id
+
+#: The conversation fields a first POST may carry (SPEC §5).
+_NEW_FIELDS = ("customer", "channel", "started_at")
+
+
+def customer_key(data: Mapping[str, Any]) -> str | None:
+    """Who the customer is across conversations: their id, else phone, else email."""
+    customer = data.get("customer") or {}
+    for field_name in ("id", "phone", "email"):
+        value = customer.get(field_name)
+        if value:
+            return f"{field_name}:{str(value).strip().lower()}"
+    return None
+
+
+@dataclass
+class TurnService:
+    store: Store
+    clock: Clock
+    tenants: TenantService
+    dispatcher: Dispatcher
+
+    def post_turns(self, tenant: Tenant, conversation_id: str, body: Mapping[str, Any]
+                   ) -> dict[str, Any]:
+        """Append turns and return the SPEC §2 decision (with `handoff_id` on escalation).
+
+        Raises:
+            ConversationError: bad turns or conversation fields, each located.
+        """
+        raw_turns: list[Any] = body.get("turns")  # type: ignore[assignment]  # checked next
+        parse_turns(raw_turns, path="$.turns")  # validate before touching storage
+        decider = self.tenants.decider_for(tenant)
+        now = self.clock.now()
+        with self.store.transaction() as tx:
+            last_id = _last_turn_id(raw_turns)
+            if last_id is not None:
+                earlier = tx.find_decision(tenant.id, conversation_id, last_id)
+                if earlier is not None:
+                    return dict(earlier)
+            stored = self._merge(tx, tenant, conversation_id, body, raw_turns)
+            conversation = parse_conversation(stored.data, source=f"conversation {conversation_id}")
+            if stored.handoff_id is not None:
+                result = self._already_escalated(tx, stored, raw_turns, now)
+            else:
+                result, stored = self._decide(tx, decider_ctx=(decider, tenant),
+                                              stored=stored, conversation=conversation)
+            tx.save_conversation(replace(stored, updated_at=now))
+            if last_id is not None:
+                tx.save_decision(tenant.id, conversation_id, last_id, result, now)
+        return result
+
+    def _merge(self, tx: Tx, tenant: Tenant, conversation_id: str, body: Mapping[str, Any],
+               raw_turns: Sequence[Any]) -> StoredConversation:
+        stored = tx.get_conversation(tenant.id, conversation_id)
+        if stored is None:
+            data: dict[str, Any] = {"id": conversation_id, "turns": []}
+            data.update({k: body[k] for k in _NEW_FIELDS if body.get(k) is not None})
+            extra = {k: v for k, v in body.items() if k not in (*_NEW_FIELDS, "turns")}
+            data.update(extra)
+            parse_conversation(data, source="request")  # located errors for bad fields
+            stored = StoredConversation(tenant.id, conversation_id, data, customer_key(data))
+        data = dict(stored.data)
+        seen = {t.get("id") for t in data.get("turns", []) if isinstance(t, dict)}
+        turns = list(data.get("turns", []))
+        for turn in raw_turns:
+            if not isinstance(turn, dict) or turn.get("id") is None or turn["id"] not in seen:
+                turns.append(turn)
+        data["turns"] = turns
+        return replace(stored, data=data)
+
+    def _decide(self, tx: Tx, *, decider_ctx: tuple[Any, Tenant], stored: StoredConversation,
+                conversation: Conversation) -> tuple[dict[str, Any], StoredConversation]:
+        decider, tenant = decider_ctx
+        now = self.clock.now()
+        at = conversation.last_time() or now
+        history = []
+        if stored.customer_key:
+            window = decider.policy.defaults.repeat_window_days
+            history = tx.recent_contacts(tenant.id, stored.customer_key,
+                                         at - timedelta(days=window), at, conversation.id)
+        reps = None
+
+        def has_free_rep(queue: str) -> bool:
+            nonlocal reps
+            reps = tx.list_reps(tenant.id) if reps is None else reps
+            skills = decider.policy.queues[queue].skills if queue in decider.policy.queues else ()
+            return pick_rep(reps, skills) is not None
+
+        decision: Decision = decider.decide(conversation, now=now, history=history,
+                                            queue_has_free_rep=has_free_rep)
+        if not decision.is_handoff:
+            return decision.to_dict(), stored
+        handoff = self._create_handoff(tx, tenant, stored, decision)
+        result = replace(decision, handoff_id=handoff.id).to_dict()
+        tx.add_event(tenant.id, "handoff.created", {"handoff_id": handoff.id,
+                                                    "queue": handoff.queue}, now)
+        if handoff.status is HandoffStatus.CALLBACK:
+            tx.add_event(tenant.id, "handoff.callback_scheduled",
+                         {"handoff_id": handoff.id, "queue": handoff.queue}, now)
+        else:
+            self.dispatcher.offer(tx, tenant, handoff, decider.policy, now)
+        return result, replace(stored, handoff_id=handoff.id)
+
+    def _create_handoff(self, tx: Tx, tenant: Tenant, stored: StoredConversation,
+                        decision: Decision) -> Handoff:
+        assert decision.destination is not None
+        status = (HandoffStatus.CALLBACK if decision.action is Action.CALLBACK
+                  else HandoffStatus.QUEUED)
+        handoff = Handoff(
+            id=new_id("h"), tenant_id=tenant.id, conversation_id=stored.id,
+            queue=decision.destination.queue, status=status,
+            priority=decision.priority or 50,
+            mode=decision.mode.value if decision.mode else "warm",
+            created_at=self.clock.now(), decision=decision.to_dict(),
+            customer_key=stored.customer_key)
+        tx.add_handoff(handoff)
+        return handoff
+
+    def _already_escalated(self, tx: Tx, stored: StoredConversation, raw_turns: Sequence[Any],
+                           now: datetime) -> dict[str, Any]:
+        """A conversation escalates once: later turns join the handoff's transcript."""
+        assert stored.handoff_id is not None
+        handoff = tx.get_handoff(stored.tenant_id, stored.handoff_id)
+        if handoff is None:
+            raise ConversationError([Problem("its handoff no longer exists", path="$")])
+        tx.add_event(stored.tenant_id, "turn.appended",
+                     {"handoff_id": handoff.id, "conversation_id": stored.id,
+                      "count": len(raw_turns)}, now)
+        result = dict(handoff.decision)
+        result.update(handoff_id=handoff.id, status=handoff.status.value, latency_ms=0.0)
+        return result
+
+
+def _last_turn_id(raw_turns: Sequence[Any]) -> str | None:
+    if not raw_turns or not isinstance(raw_turns[-1], dict):
+        return None
+    value = raw_turns[-1].get("id")
+    return None if value is None else str(value)
+

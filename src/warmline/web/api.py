@@ -1,0 +1,231 @@
+"""The JSON API of SPEC §5 (`/v1`). Handlers only translate: HTTP in, a service call in a
+worker thread, JSON out; the services own the transactions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from warmline.bootstrap import Services
+from warmline.core.brief import known_names
+from warmline.core.conversation import parse_conversation
+from warmline.core.errors import InvalidInput, Problem
+from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus
+from warmline.core.redaction import redact
+from warmline.core.situation import zone
+from warmline.web.auth import ServicesDep, TenantDep
+from warmline.web.errors import PayloadTooLarge
+from warmline.web.schemas import (
+    CONVERSATION_BODY,
+    TURNS_BODY,
+    Complete,
+    HandBack,
+    Outcome,
+    RepAction,
+    RepUpdate,
+)
+
+router = APIRouter(prefix="/v1")
+
+
+async def read_json(request: Request, svc: Services) -> Any:
+    """The body as JSON, within the size limit, or a located 413 / 422."""
+    limit = svc.settings.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body is {declared} bytes; the limit is {limit}")
+    body = await request.body()
+    if len(body) > limit:
+        raise PayloadTooLarge(f"the body is {len(body)} bytes; the limit is {limit}")
+    try:
+        return json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        line, column = getattr(err, "lineno", None), getattr(err, "colno", None)
+        raise InvalidInput([Problem(f"not valid JSON: {getattr(err, 'msg', err)}",
+                                    path="$", line=line, column=column)]) from err
+
+
+def check_sizes(data: Any, svc: Services) -> None:
+    turns = data.get("turns") if isinstance(data, dict) else None
+    if not isinstance(turns, list):
+        return
+    if len(turns) > svc.settings.max_turns_per_request:
+        raise PayloadTooLarge(f"{len(turns)} turns in one request; the limit is "
+                              f"{svc.settings.max_turns_per_request}")
+    for i, turn in enumerate(turns):
+        text = turn.get("text") if isinstance(turn, dict) else None
+        if isinstance(text, str) and len(text) > svc.settings.max_turn_chars:
+            raise PayloadTooLarge(f"turns[{i}].text has {len(text)} characters; the limit "
+                                  f"is {svc.settings.max_turn_chars}")
+
+
+@router.post("/conversations/{conversation_id}/turns", openapi_extra=TURNS_BODY,
+             summary="Append turns and decide (the hot path)")
+async def post_turns(conversation_id: str, request: Request, tenant: TenantDep,
+                     svc: ServicesDep) -> dict[str, Any]:
+    data = await read_json(request, svc)
+    if not isinstance(data, dict):
+        raise InvalidInput([Problem("expected an object with `turns`", path="$")])
+    check_sizes(data, svc)
+    result = await run_in_threadpool(svc.turns.post_turns, tenant, conversation_id, data)
+    request.app.state.notifier.wake()
+    return result
+
+
+@router.post("/decide", openapi_extra=CONVERSATION_BODY, summary="Decide a whole conversation")
+async def decide(request: Request, tenant: TenantDep, svc: ServicesDep) -> dict[str, Any]:
+    data = await read_json(request, svc)
+    check_sizes(data, svc)
+    conversation = parse_conversation(data, source="request")
+    decider = svc.tenants.decider_for(tenant)
+    decision = await run_in_threadpool(decider.decide, conversation, now=svc.clock.now())
+    return decision.to_dict()
+
+
+def handoff_json(handoff: Handoff, conversation: Mapping[str, Any] | None = None,
+                 redact_kinds: frozenset[str] = frozenset()) -> dict[str, Any]:
+    def iso(value: Any) -> str | None:
+        return value.isoformat() if value else None
+
+    wait = None
+    if handoff.accepted_at is not None:
+        wait = round((handoff.accepted_at - handoff.created_at).total_seconds(), 3)
+    out: dict[str, Any] = {
+        "id": handoff.id, "conversation_id": handoff.conversation_id, "queue": handoff.queue,
+        "status": handoff.status.value, "priority": handoff.priority, "mode": handoff.mode,
+        "rep_id": handoff.rep_id, "decision": dict(handoff.decision),
+        "brief": handoff.decision.get("brief"), "tags": handoff.decision.get("tags", []),
+        "reasons": handoff.decision.get("reasons", []),
+        "timings": {"created_at": iso(handoff.created_at), "offered_at": iso(handoff.offered_at),
+                    "accepted_at": iso(handoff.accepted_at),
+                    "completed_at": iso(handoff.completed_at), "handoff_seconds": wait},
+        "outcome": handoff.outcome, "csat": handoff.csat, "ai_was_wrong": handoff.ai_was_wrong,
+        "note": handoff.note, "overflowed_from": handoff.overflowed_from,
+    }
+    if conversation is not None:
+        out["transcript"] = _transcript(conversation, redact_kinds)
+    return out
+
+
+def _transcript(data: Mapping[str, Any], kinds: frozenset[str]) -> list[dict[str, Any]]:
+    try:
+        names = known_names(parse_conversation(data))
+    except InvalidInput:
+        names = ()
+    return [{"speaker": t.get("speaker"), "at": t.get("at"),
+             "text": redact(str(t.get("text") or ""), kinds, names=names)}
+            for t in data.get("turns", []) if isinstance(t, dict)]
+
+
+@router.get("/handoffs", summary="List handoffs")
+async def list_handoffs(tenant: TenantDep, svc: ServicesDep, status: HandoffStatus | None = None,
+                        queue: str | None = None, limit: int = 100) -> dict[str, Any]:
+    limit = max(1, min(limit, 500))
+    items = await run_in_threadpool(svc.handoffs.list, tenant, status=status, queue=queue,
+                                    limit=limit)
+    return {"handoffs": [handoff_json(h) for h in items]}
+
+
+@router.get("/handoffs/{handoff_id}", summary="One handoff with brief, transcript, timings")
+async def get_handoff(handoff_id: str, tenant: TenantDep, svc: ServicesDep) -> dict[str, Any]:
+    handoff, conversation = await run_in_threadpool(svc.handoffs.get, tenant, handoff_id)
+    kinds = svc.tenants.decider_for(tenant).policy.redact
+    return handoff_json(handoff, conversation, kinds)
+
+
+def acting_rep(request: Request, body: RepAction) -> str:
+    session = request.scope.get("session") or {}
+    rep_id = session.get("rep_id") or body.rep_id
+    if not rep_id:
+        raise InvalidInput([Problem("say which rep acts: `rep_id`", path="$.rep_id")])
+    return str(rep_id)
+
+
+@router.post("/handoffs/{handoff_id}/accept", summary="A rep accepts (409 if taken)")
+async def accept(handoff_id: str, body: RepAction, request: Request, tenant: TenantDep,
+                 svc: ServicesDep) -> dict[str, Any]:
+    done = await run_in_threadpool(svc.handoffs.accept, tenant, handoff_id,
+                                   acting_rep(request, body))
+    request.app.state.notifier.wake()
+    return handoff_json(done)
+
+
+@router.post("/handoffs/{handoff_id}/decline", summary="A rep declines; the next rep is offered")
+async def decline(handoff_id: str, body: RepAction, request: Request, tenant: TenantDep,
+                  svc: ServicesDep) -> dict[str, Any]:
+    done = await run_in_threadpool(svc.handoffs.decline, tenant, handoff_id,
+                                   acting_rep(request, body))
+    request.app.state.notifier.wake()
+    return handoff_json(done)
+
+
+@router.post("/handoffs/{handoff_id}/complete", summary="Finish with outcome and CSAT")
+async def complete(handoff_id: str, body: Complete, request: Request, tenant: TenantDep,
+                   svc: ServicesDep) -> dict[str, Any]:
+    done = await run_in_threadpool(
+        lambda: svc.handoffs.complete(tenant, handoff_id, acting_rep(request, body),
+                                      outcome=body.outcome, csat=body.csat,
+                                      ai_was_wrong=body.ai_was_wrong))
+    request.app.state.notifier.wake()
+    return handoff_json(done)
+
+
+@router.post("/handoffs/{handoff_id}/hand-back", summary="Return the conversation to the AI")
+async def hand_back(handoff_id: str, body: HandBack, request: Request, tenant: TenantDep,
+                    svc: ServicesDep) -> dict[str, Any]:
+    done = await run_in_threadpool(svc.handoffs.hand_back, tenant, handoff_id,
+                                   acting_rep(request, body), body.note)
+    request.app.state.notifier.wake()
+    return handoff_json(done)
+
+
+def rep_json(rep: Rep) -> dict[str, Any]:
+    return {"id": rep.id, "name": rep.name, "skills": list(rep.skills),
+            "capacity": rep.capacity, "active": rep.active, "status": rep.status.value,
+            "timezone": rep.timezone,
+            "idle_since": rep.idle_since.isoformat() if rep.idle_since else None}
+
+
+@router.get("/reps/{rep_id}", summary="A rep's skills, capacity and status")
+async def get_rep(rep_id: str, tenant: TenantDep, svc: ServicesDep) -> dict[str, Any]:
+    return rep_json(await run_in_threadpool(svc.reps.get, tenant, rep_id))
+
+
+@router.put("/reps/{rep_id}", summary="Create or update a rep")
+async def put_rep(rep_id: str, body: RepUpdate, request: Request, tenant: TenantDep,
+                  svc: ServicesDep) -> dict[str, Any]:
+    rep = await run_in_threadpool(
+        lambda: svc.reps.put(tenant, rep_id, name=body.name,
+                             skills=tuple(body.skills) if body.skills is not None else None,
+                             capacity=body.capacity,
+                             status=RepStatus(body.status) if body.status else None,
+                             timezone=body.timezone))
+    request.app.state.notifier.wake()
+    return rep_json(rep)
+
+
+@router.get("/queues", summary="The tenant's queues with waiting counts")
+async def list_queues(tenant: TenantDep, svc: ServicesDep) -> dict[str, Any]:
+    policy = svc.tenants.decider_for(tenant).policy
+    waiting = await run_in_threadpool(svc.handoffs.list, tenant, status=HandoffStatus.QUEUED,
+                                      limit=500)
+    counts: dict[str, int] = {}
+    for handoff in waiting:
+        counts[handoff.queue] = counts.get(handoff.queue, 0) + 1
+    return {"queues": [{"name": q.name, "skills": list(q.skills), "agent": q.agent,
+                        "waiting": counts.get(q.name, 0),
+                        "open_now": q.hours.is_open(svc.clock.now().astimezone(
+                            zone(policy.timezone)))}
+                       for q in policy.queues.values()]}
+
+
+@router.post("/outcomes", summary="Report CSAT or an outcome later")
+async def post_outcome(body: Outcome, tenant: TenantDep, svc: ServicesDep) -> dict[str, Any]:
+    handoff = await run_in_threadpool(svc.handoffs.record_outcome, tenant, body.handoff_id,
+                                      csat=body.csat, outcome=body.outcome)
+    return handoff_json(handoff)
+

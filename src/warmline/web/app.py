@@ -1,0 +1,63 @@
+"""`create_app(services)`: the ASGI app — API, events, desk — with errors mapped in one place
+and a background sweep (overflow, re-offers) while it runs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.sessions import SessionMiddleware
+
+from warmline import __version__
+from warmline.bootstrap import Services
+from warmline.web import api, events
+from warmline.web.errors import install_error_handlers
+
+log = logging.getLogger(__name__)
+
+
+async def _sweep_forever(services: Services) -> None:
+    while True:
+        await asyncio.sleep(services.settings.sweep_seconds)
+        try:
+            await run_in_threadpool(services.handoffs.sweep)
+        except Exception:  # the sweep must outlive a bad tick (e.g. a database restart)
+            log.exception("handoff sweep failed; retrying")
+
+
+def create_app(services: Services, *, sweep: bool = True) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_sweep_forever(services)) if sweep else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    app = FastAPI(title="Warmline", version=__version__, lifespan=lifespan,
+                  description="Decide when, where and how an AI agent hands a customer to a "
+                              "person. See docs/api.md.")
+    app.state.services = services
+    app.state.notifier = events.Notifier()
+    secret = services.settings.secret_key
+    app.add_middleware(SessionMiddleware,
+                       secret_key=secret.get_secret_value() if secret else secrets.token_hex(32),
+                       same_site="strict", https_only=services.settings.secure_cookies,
+                       session_cookie="warmline_session")
+    install_error_handlers(app)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.include_router(api.router)
+    app.include_router(events.router)
+    return app

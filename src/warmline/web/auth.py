@@ -1,0 +1,35 @@
+"""Who is calling: an API key (`Authorization: Bearer <key>`, per tenant) for integrations,
+or a desk session (a logged-in rep, supervisor or admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from warmline.bootstrap import Services
+from warmline.core.errors import AuthError
+from warmline.core.handoff import Tenant
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+async def api_tenant(request: Request) -> Tenant:
+    """The tenant of the bearer API key, or of the desk session."""
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    svc = services(request)
+    if scheme.lower() == "bearer" and key:
+        return await run_in_threadpool(svc.tenants.authenticate, key.strip())
+    session = request.scope.get("session") or {}
+    if session.get("tenant_id"):
+        return await run_in_threadpool(svc.tenants.get, session["tenant_id"])
+    raise AuthError("send an API key as `Authorization: Bearer <key>` (warmline keys create)")
+
+
+TenantDep = Annotated[Tenant, Depends(api_tenant)]
+ServicesDep = Annotated[Services, Depends(services)]

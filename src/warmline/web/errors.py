@@ -1,0 +1,75 @@
+"""Warmline errors to HTTP, in one place. Bodies are `{"error": {"type", "message",
+"problems"?}}`; a user never sees a traceback for bad input."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from warmline.core.errors import (
+    AdapterError,
+    AuthError,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    TenantMismatch,
+    WarmlineError,
+)
+
+log = logging.getLogger(__name__)
+
+
+class PayloadTooLarge(WarmlineError):
+    """A request over a size limit (body, turns per request, turn text)."""
+
+
+def error_body(kind: str, message: str, **extra: object) -> dict[str, object]:
+    return {"error": {"type": kind, "message": message, **extra}}
+
+
+def _status(err: WarmlineError) -> tuple[int, str]:
+    if isinstance(err, PayloadTooLarge):
+        return 413, "payload_too_large"
+    if isinstance(err, InvalidInput):
+        return 422, "invalid_input"
+    if isinstance(err, NotFound | TenantMismatch):
+        return 404, "not_found"
+    if isinstance(err, Conflict):
+        return 409, "conflict"
+    if isinstance(err, AuthError):
+        return 401, "unauthorized"
+    if isinstance(err, AdapterError):
+        return (503 if err.retryable else 502), "unavailable"
+    return 400, "bad_request"
+
+
+async def _warmline_error(request: Request, err: Exception) -> JSONResponse:
+    assert isinstance(err, WarmlineError)
+    status, kind = _status(err)
+    extra: dict[str, object] = {}
+    if isinstance(err, InvalidInput):
+        extra["problems"] = [
+            {k: v for k, v in (("path", p.path), ("message", p.message), ("line", p.line),
+                               ("column", p.column), ("rule", p.rule)) if v is not None}
+            for p in err.problems]
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if status == 503:
+        headers["Retry-After"] = "1"
+    message = str(err) if not isinstance(err, InvalidInput) else "the request is invalid"
+    return JSONResponse(error_body(kind, message, **extra), status_code=status, headers=headers)
+
+
+async def _validation_error(request: Request, err: Exception) -> JSONResponse:
+    assert isinstance(err, RequestValidationError)
+    problems = [{"path": "$." + ".".join(str(p) for p in e["loc"][1:]) if len(e["loc"]) > 1
+                 else "$", "message": e["msg"]} for e in err.errors()]
+    return JSONResponse(error_body("invalid_input", "the request is invalid",
+                                   problems=problems), status_code=422)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(WarmlineError, _warmline_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)

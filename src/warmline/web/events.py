@@ -1,0 +1,88 @@
+"""`GET /v1/events`: server-sent events for the desk and integrations. Each stream reads the
+tenant's event log from the store — so every worker process sees every event — and wakes
+at once when this process commits one (other processes are seen within the poll interval)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from warmline.bootstrap import Services
+from warmline.service.ports import Event
+from warmline.web.auth import ServicesDep, TenantDep
+
+router = APIRouter()
+POLL_SECONDS = 0.5
+HEARTBEAT_SECONDS = 15.0
+
+
+class Notifier:
+    """Wakes this process's event streams after a commit."""
+
+    def __init__(self) -> None:
+        self._event: asyncio.Event | None = None
+
+    def _get(self) -> asyncio.Event:
+        if self._event is None:
+            self._event = asyncio.Event()
+        return self._event
+
+    def wake(self) -> None:
+        self._get().set()
+
+    async def wait(self, timeout: float) -> None:
+        event = self._get()
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except TimeoutError:
+            return
+        event.clear()
+
+
+@router.get("/v1/events", summary="Server-sent events (handoff.*, turn.appended, rep.updated)")
+async def events(request: Request, tenant: TenantDep, svc: ServicesDep,
+                 after: int | None = None) -> StreamingResponse:
+    last = request.headers.get("last-event-id")
+    start = after if after is not None else (int(last) if last and last.isdigit() else None)
+    if start is None:  # a new listener starts from now, not from the beginning of time
+        recent = await run_in_threadpool(_latest_id, svc, tenant.id)
+        start = recent
+    notifier: Notifier = request.app.state.notifier
+
+    async def stream() -> AsyncIterator[str]:
+        cursor = start
+        idle = 0.0
+        yield "retry: 1000\n\n"
+        while not await request.is_disconnected():
+            batch = await run_in_threadpool(_read, svc, tenant.id, cursor)
+            for event in batch:
+                cursor = event.id
+                data = json.dumps({"type": event.type, **event.payload,
+                                   "at": event.created_at.isoformat()})
+                yield f"id: {event.id}\nevent: {event.type}\ndata: {data}\n\n"
+            if batch:
+                idle = 0.0
+                continue
+            await notifier.wait(POLL_SECONDS)
+            idle += POLL_SECONDS
+            if idle >= HEARTBEAT_SECONDS:
+                idle = 0.0
+                yield ": keep-alive\n\n"
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def _read(svc: Services, tenant_id: str, cursor: int) -> list[Event]:
+    with svc.store.transaction() as tx:
+        return list(tx.events_after(tenant_id, cursor, 100))
+
+
+def _latest_id(svc: Services, tenant_id: str) -> int:
+    with svc.store.transaction() as tx:
+        return tx.latest_event_id(tenant_id)
