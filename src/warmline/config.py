@@ -30,3 +30,6 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_timeout: float = 2.0
     sweep_seconds: float = 1.0
+    rate_limit_per_second: float = 200.0
+    """Requests per second per API key and worker (0 = no limit)."""
+    rate_limit_burst: float = 400.0

@@ -12,7 +12,16 @@ from typing import Any
 from warmline.core.conversation import Conversation, parse_conversation, parse_turns
 from warmline.core.decision import Action, Decision
 from warmline.core.errors import ConversationError, Problem
-from warmline.core.handoff import Handoff, HandoffStatus, Tenant, pick_rep
+from warmline.core.handoff import (
+    Handoff,
+    HandoffStatus,
+    RepStatus,
+    Tenant,
+    has_skills,
+    pick_rep,
+    queue_order,
+)
+from warmline.core.policy import Policy
 from warmline.service.dispatch import Dispatcher
 from warmline.service.ports import Clock, Store, StoredConversation, Tx
 from warmline.service.tenants import TenantService, new_id
@@ -110,6 +119,8 @@ class TurnService:
             return decision.to_dict(), stored
         handoff = self._create_handoff(tx, tenant, stored, decision)
         result = replace(decision, handoff_id=handoff.id).to_dict()
+        if decision.action is Action.HOLD:
+            result["hold"] = hold_estimate(tx, tenant, handoff, decider.policy)
         tx.add_event(tenant.id, "handoff.created", {"handoff_id": handoff.id,
                                                     "queue": handoff.queue}, now)
         if handoff.status is HandoffStatus.CALLBACK:
@@ -147,6 +158,29 @@ class TurnService:
         result = dict(handoff.decision)
         result.update(handoff_id=handoff.id, status=handoff.status.value, latency_ms=0.0)
         return result
+
+
+#: Assumed handle time when a queue has no completed handoffs to learn from.
+DEFAULT_HANDLE_SECONDS = 180.0
+
+
+def hold_estimate(tx: Tx, tenant: Tenant, handoff: Handoff, policy: Policy) -> dict[str, Any]:
+    """Where the customer stands in the queue and a rough wait: the handoffs ahead of them
+    times the queue's mean handle time, shared by the reps who could take them."""
+    waiting = tx.list_handoffs(tenant.id, statuses={HandoffStatus.QUEUED},
+                               queue=handoff.queue, limit=1000)
+    ahead = sum(1 for h in waiting if h.id != handoff.id and queue_order(h) < queue_order(
+        handoff))
+    done = tx.list_handoffs(tenant.id, statuses={HandoffStatus.COMPLETED},
+                            queue=handoff.queue, limit=200)
+    spans = [(h.completed_at - h.accepted_at).total_seconds() for h in done
+             if h.completed_at and h.accepted_at]
+    handle = sum(spans) / len(spans) if spans else DEFAULT_HANDLE_SECONDS
+    skills = policy.queues[handoff.queue].skills if handoff.queue in policy.queues else ()
+    staff = sum(1 for r in tx.list_reps(tenant.id)
+                if r.status is not RepStatus.OFFLINE and has_skills(r, skills)) or 1
+    return {"position": ahead + 1,
+            "estimated_wait_seconds": round((ahead + 1) * handle / staff)}
 
 
 def _last_turn_id(raw_turns: Sequence[Any]) -> str | None:

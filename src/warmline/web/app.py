@@ -17,6 +17,7 @@ from warmline import __version__
 from warmline.bootstrap import Services
 from warmline.web import api, events
 from warmline.web.errors import install_error_handlers
+from warmline.web.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ def create_app(services: Services, *, sweep: bool = True) -> FastAPI:
                               "person. See docs/api.md.")
     app.state.services = services
     app.state.notifier = events.Notifier()
+    app.state.rate_limiter = RateLimiter(services.settings.rate_limit_per_second,
+                                         services.settings.rate_limit_burst)
     secret = services.settings.secret_key
     app.add_middleware(SessionMiddleware,
                        secret_key=secret.get_secret_value() if secret else secrets.token_hex(32),

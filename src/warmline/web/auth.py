@@ -3,6 +3,7 @@ or a desk session (a logged-in rep, supervisor or admin)."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from warmline.bootstrap import Services
 from warmline.core.errors import AuthError
 from warmline.core.handoff import Tenant
+from warmline.web.ratelimit import RateLimiter
 
 
 def services(request: Request) -> Services:
@@ -24,6 +26,8 @@ async def api_tenant(request: Request) -> Tenant:
     scheme, _, key = header.partition(" ")
     svc = services(request)
     if scheme.lower() == "bearer" and key:
+        limiter: RateLimiter = request.app.state.rate_limiter
+        limiter.check(hashlib.sha256(key.encode()).hexdigest())
         return await run_in_threadpool(svc.tenants.authenticate, key.strip())
     session = request.scope.get("session") or {}
     if session.get("tenant_id"):

@@ -18,6 +18,7 @@ from warmline.core.errors import (
     TenantMismatch,
     WarmlineError,
 )
+from warmline.web.ratelimit import RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,8 @@ def error_body(kind: str, message: str, **extra: object) -> dict[str, object]:
 
 
 def _status(err: WarmlineError) -> tuple[int, str]:
+    if isinstance(err, RateLimited):
+        return 429, "rate_limited"
     if isinstance(err, PayloadTooLarge):
         return 413, "payload_too_large"
     if isinstance(err, InvalidInput):
@@ -58,6 +61,8 @@ async def _warmline_error(request: Request, err: Exception) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
     if status == 503:
         headers["Retry-After"] = "1"
+    if isinstance(err, RateLimited):
+        headers["Retry-After"] = str(max(1, round(err.retry_after)))
     message = str(err) if not isinstance(err, InvalidInput) else "the request is invalid"
     return JSONResponse(error_body(kind, message, **extra), status_code=status, headers=headers)
 

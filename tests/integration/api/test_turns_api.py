@@ -185,3 +185,27 @@ def test_outcomes_reported_later_update_csat(api: Api) -> None:
     response = api.post("/v1/outcomes", {"handoff_id": handoff_id, "csat": 4})
     assert response.json()["csat"] == 4
     assert api.post("/v1/outcomes", {"handoff_id": "h-nope", "csat": 4}).status_code == 404
+
+
+def test_hold_when_the_queue_is_open_but_nobody_is_free(api: Api) -> None:
+    rep(api, "a", ["retention"])  # capacity 1: the first handoff fills it
+    first = api.turn("c1", "cancel my account").json()
+    assert first["action"] == "escalate"
+    second = api.turn("c2", "cancel my account too").json()
+    third = api.turn("c3", "please cancel everything").json()
+    assert (second["action"], third["action"]) == ("hold", "hold")
+    assert second["hold"]["position"] == 1
+    assert third["hold"]["position"] == 2
+    assert third["hold"]["estimated_wait_seconds"] > second["hold"]["estimated_wait_seconds"]
+
+
+def test_each_api_key_is_rate_limited_with_429_and_retry_after(api: Api) -> None:
+    from warmline.web.ratelimit import RateLimiter
+
+    api.client.app.state.rate_limiter = RateLimiter(rate=1.0, burst=3)  # type: ignore[attr-defined]
+    codes = [api.get("/v1/handoffs").status_code for _ in range(5)]
+    assert codes[:3] == [200, 200, 200]
+    limited = api.get("/v1/handoffs")
+    assert limited.status_code == 429
+    assert int(limited.headers["Retry-After"]) >= 1
+    assert api.get("/v1/handoffs", key=api.other_key).status_code == 200  # per key

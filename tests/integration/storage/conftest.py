@@ -85,6 +85,15 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+@pytest.fixture
+def empty_sqlite_url(sqlite_url: str) -> str:
+    """The run's migrated SQLite file, emptied for this test."""
+    store = SqlStore(sqlite_url)
+    _empty(store)
+    store.close()
+    return sqlite_url
+
+
 def _empty(store: SqlStore) -> None:
     names = ", ".join(t.name for t in metadata.sorted_tables)
     with store.engine.begin() as connection:

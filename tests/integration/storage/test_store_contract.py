@@ -492,11 +492,10 @@ def _claim_in_process(url: str, start: Any, out: Any) -> None:
     store.close()
 
 
-def test_processes_sharing_one_sqlite_file_claim_each_handoff_once(sqlite_url: str) -> None:
+def test_processes_sharing_one_sqlite_file_claim_each_handoff_once(empty_sqlite_url: str
+                                                                  ) -> None:
+    sqlite_url = empty_sqlite_url
     store = SqlStore(sqlite_url)
-    with store.engine.begin() as connection:
-        for table in ("events", "handoffs", "reps", "tenants"):
-            connection.exec_driver_sql(f"DELETE FROM {table}")  # noqa: S608
     with store.transaction() as tx:
         tx.create_tenant(Tenant(id="t-acme", name="Acme"))
     _seed_claims(store)

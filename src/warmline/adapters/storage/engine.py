@@ -73,4 +73,4 @@ def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
     def _on_begin(connection: sa.Connection) -> None:
         # IMMEDIATE takes the write lock up front: a deferred read-then-write transaction
         # fails with "database is locked" under contention, whatever busy_timeout says.
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
