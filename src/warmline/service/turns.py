@@ -19,7 +19,6 @@ from warmline.core.handoff import (
     Tenant,
     has_skills,
     pick_rep,
-    queue_order,
 )
 from warmline.core.policy import Policy
 from warmline.service.dispatch import Dispatcher
@@ -169,8 +168,9 @@ def hold_estimate(tx: Tx, tenant: Tenant, handoff: Handoff, policy: Policy) -> d
     times the queue's mean handle time, shared by the reps who could take them."""
     waiting = tx.list_handoffs(tenant.id, statuses={HandoffStatus.QUEUED},
                                queue=handoff.queue, limit=1000)
-    ahead = sum(1 for h in waiting if h.id != handoff.id and queue_order(h) < queue_order(
-        handoff))
+    mine = (-handoff.priority, handoff.created_at)
+    ahead = sum(1 for h in waiting  # a tie arrived no later: it counts as ahead
+                if h.id != handoff.id and (-h.priority, h.created_at) <= mine)
     done = tx.list_handoffs(tenant.id, statuses={HandoffStatus.COMPLETED},
                             queue=handoff.queue, limit=200)
     spans = [(h.completed_at - h.accepted_at).total_seconds() for h in done

@@ -22,7 +22,7 @@ from warmline.adapters.storage.migrations import (
 )
 from warmline.adapters.storage.sql import SqlStore
 from warmline.adapters.storage.tables import metadata
-from warmline.cli.db import db_app
+from warmline.cli import app
 from warmline.core.errors import AdapterError, InvalidInput
 
 
@@ -75,7 +75,9 @@ def test_the_drift_check_notices_a_column_the_migrations_lack(empty_url: str) ->
 def test_an_unmigrated_database_is_refused_with_the_command_to_run(empty_url: str) -> None:
     with pytest.raises(SchemaNotCurrent, match="not migrated: run `warmline db upgrade --db"):
         check_current(empty_url)
-    assert SqlStore(empty_url).schema_revision() is None
+    store = SqlStore(empty_url)
+    assert store.schema_revision() is None
+    store.close()
 
 
 def test_a_database_newer_than_the_code_is_refused(empty_url: str) -> None:
@@ -84,7 +86,7 @@ def test_a_database_newer_than_the_code_is_refused(empty_url: str) -> None:
     with engine.begin() as connection:
         connection.execute(sa.text("UPDATE alembic_version SET version_num = 'ffff'"))
     engine.dispose()
-    with pytest.raises(SchemaNotCurrent, match="revision ffff.*upgrade Warmline"):
+    with pytest.raises(SchemaNotCurrent, match=r"revision ffff.*upgrade Warmline"):
         check_current(empty_url)
 
 
@@ -105,9 +107,9 @@ def test_db_upgrade_command_reports_from_and_to(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     runner = CliRunner()
-    first = runner.invoke(db_app, ["upgrade", "--db", url])
+    first = runner.invoke(app, ["db", "upgrade", "--db", url])
     assert first.exit_code == 0, first.output
     assert first.output == f"{url}: upgraded from an empty database to {head_revision()}\n"
     monkeypatch.setenv("WARMLINE_DB", url)
-    again = runner.invoke(db_app, ["upgrade"])
+    again = runner.invoke(app, ["db", "upgrade"])
     assert again.output == f"{url}: already at revision {head_revision()}\n"

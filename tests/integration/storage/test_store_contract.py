@@ -341,16 +341,21 @@ def test_events_after_pages_through_a_tenants_events_in_order(store: Store, tena
 # --- transactions and times ----------------------------------------------------------------
 
 
+def _write_everything_then_fail(store: Store, tenant_id: str) -> None:
+    with store.transaction() as tx:
+        tx.add_handoff(make_handoff())
+        tx.save_conversation(make_conversation("c-1", T0))
+        tx.save_decision(tenant_id, "c-1", "turn-1", {"action": "continue"}, T0)
+        assert tx.take_slot(tenant_id, "r-1")
+        tx.add_event(tenant_id, "handoff.created", {}, T0)
+        raise RuntimeError("boom")
+
+
 def test_a_failed_transaction_leaves_nothing(store: Store, tenant: Tenant) -> None:
     with store.transaction() as tx:
         tx.save_rep(make_rep())
-    with pytest.raises(RuntimeError, match="boom"), store.transaction() as tx:
-        tx.add_handoff(make_handoff())
-        tx.save_conversation(make_conversation("c-1", T0))
-        tx.save_decision(tenant.id, "c-1", "turn-1", {"action": "continue"}, T0)
-        assert tx.take_slot(tenant.id, "r-1")
-        tx.add_event(tenant.id, "handoff.created", {}, T0)
-        raise RuntimeError("boom")
+    with pytest.raises(RuntimeError, match="boom"):
+        _write_everything_then_fail(store, tenant.id)
     with store.transaction() as tx:
         assert tx.get_handoff(tenant.id, "h-1") is None
         assert tx.get_conversation(tenant.id, "c-1") is None
@@ -379,7 +384,7 @@ def test_times_come_back_as_the_same_instant_in_utc(store: Store, tenant: Tenant
 
 def test_naive_times_are_refused(store: Store, tenant: Tenant) -> None:
     with pytest.raises(ValueError, match="naive"), store.transaction() as tx:
-        tx.add_handoff(make_handoff(created_at=datetime(2026, 11, 24, 12, 0)))  # noqa: DTZ001
+        tx.add_handoff(make_handoff(created_at=datetime(2026, 11, 24, 12, 0)))
 
 
 # --- races ---------------------------------------------------------------------------------
