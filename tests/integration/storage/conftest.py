@@ -35,7 +35,10 @@ def _pg_unavailable(reason: str) -> None:
 @pytest.fixture(scope="session")
 def pg_server_url() -> str:
     url = os.environ.get("WARMLINE_TEST_PG_URL", PG_DEFAULT)
-    engine = make_engine(url)
+    probe = make_url(url)
+    if "connect_timeout" not in probe.query:  # a black-holed host must not hang the run
+        probe = probe.update_query_dict({"connect_timeout": "3"})
+    engine = make_engine(probe.render_as_string(hide_password=False))
     try:
         with engine.connect() as connection:
             connection.execute(sa.text("SELECT 1"))

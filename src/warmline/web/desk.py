@@ -1,0 +1,453 @@
+"""The rep desk (`/desk`): server-rendered pages and htmx fragments, kept live by the
+`/v1/events` stream. Every form post checks the session's CSRF token, every read is scoped by
+the session's tenant, and transcripts pass the policy's redaction before they reach a page."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from warmline.bootstrap import Services
+from warmline.core.errors import AuthError, Conflict, InvalidInput, NotFound, TenantMismatch
+from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus, Role, Tenant, has_skills
+from warmline.core.policy import Policy
+from warmline.core.situation import zone
+from warmline.web.api import handoff_json
+
+router = APIRouter(prefix="/desk", include_in_schema=False)
+WEB_DIR = Path(__file__).parent
+#: Event types that change which handoffs wait where (the SSE stream's `event:` names).
+HANDOFF_EVENTS = ("handoff.created", "handoff.offered", "handoff.accepted", "handoff.declined",
+                  "handoff.overflowed", "handoff.completed", "handoff.handed_back",
+                  "handoff.callback_scheduled", "handoff.failed", "rep.updated")
+STATUS_CHOICES = (RepStatus.AVAILABLE, RepStatus.AWAY, RepStatus.OFFLINE)
+FAILED_LOGIN = "Wrong tenant, username or password."
+MAX_FIELD = 1000
+T = TypeVar("T")
+
+
+class LoginRequired(Exception):
+    """No (valid) desk session: pages redirect to the login form, htmx calls get 401."""
+
+
+class DeskProblem(Exception):
+    """An error shown to the rep as a notice (htmx) or an error page, with its HTTP status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class DeskUser:
+    tenant: Tenant
+    user_id: str
+    username: str
+    role: Role
+    rep_id: str | None
+    csrf: str
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role in (Role.SUPERVISOR, Role.ADMIN)
+
+
+def _services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+async def desk_user(request: Request) -> DeskUser:
+    session = request.session
+    tenant_id, csrf = session.get("tenant_id"), session.get("csrf")
+    if not tenant_id or not csrf:
+        raise LoginRequired
+    try:
+        tenant = await run_in_threadpool(_services(request).tenants.get, tenant_id)
+    except AuthError as err:  # the tenant is gone: the session means nothing any more
+        session.clear()
+        raise LoginRequired from err
+    return DeskUser(tenant=tenant, user_id=session["user_id"], username=session["username"],
+                    role=Role(session["role"]), rep_id=session.get("rep_id"), csrf=csrf)
+
+
+UserDep = Annotated[DeskUser, Depends(desk_user)]
+
+
+async def checked_user(request: Request, user: UserDep) -> DeskUser:
+    """The session's user, once the request proved it came from a desk page: the CSRF token
+    in `X-CSRF-Token` (htmx sends it via `hx-headers`) or in the form field `csrf`."""
+    sent = request.headers.get("x-csrf-token")
+    if sent is None:
+        sent = _field(await request.form(), "csrf")
+    if not sent or not secrets.compare_digest(sent.encode(), user.csrf.encode()):
+        raise DeskProblem(403, "This form has expired; reload the page and try again.")
+    return user
+
+
+CheckedDep = Annotated[DeskUser, Depends(checked_user)]
+
+
+def _field(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value[:MAX_FIELD] if isinstance(value, str) else ""
+
+
+async def _run(fn: Callable[..., T], *args: Any) -> T:
+    """A service call in a worker thread, its errors turned into desk notices."""
+    try:
+        return await run_in_threadpool(fn, *args)
+    except (NotFound, TenantMismatch) as err:
+        raise DeskProblem(404, str(err)) from err
+    except Conflict as err:
+        raise DeskProblem(409, str(err)) from err
+    except InvalidInput as err:
+        raise DeskProblem(422, str(err)) from err
+    except AuthError as err:
+        raise DeskProblem(403, str(err)) from err
+
+
+def _render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    templates: Jinja2Templates = request.app.state.desk_templates
+    return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+# --- views: plain dicts for the templates, built in a worker thread ------------------------
+
+
+def _policy(svc: Services, tenant: Tenant) -> Policy:
+    return svc.tenants.decider_for(tenant).policy
+
+
+def card(handoff: Handoff, policy: Policy, now: datetime, rep_id: str | None) -> dict[str, Any]:
+    """One handoff as the desk shows it: brief, whisper, tags, reasons, priority and the
+    seconds left before it overflows (from the queue's `overflow.after_seconds`)."""
+    data = handoff_json(handoff)
+    brief: Mapping[str, Any] = data["brief"] or {}
+    queue = policy.queues.get(handoff.queue)
+    remaining = overflow_to = None
+    waiting = handoff.status in (HandoffStatus.QUEUED, HandoffStatus.OFFERED)
+    if queue and queue.overflow and waiting and handoff.overflowed_from is None:
+        deadline = handoff.created_at + timedelta(seconds=queue.overflow.after_seconds)
+        remaining = max(0, round((deadline - now).total_seconds()))
+        overflow_to = queue.overflow.to
+    mine = rep_id is not None and handoff.rep_id == rep_id
+    return {**data, "summary_lines": str(brief.get("summary") or "").splitlines(),
+            "whisper": brief.get("whisper"), "details": brief.get("details") or {},
+            "waited": max(0, round((now - handoff.created_at).total_seconds())),
+            "remaining": remaining, "overflow_to": overflow_to,
+            "offered_to_me": mine and handoff.status is HandoffStatus.OFFERED,
+            "mine": mine and handoff.status is HandoffStatus.ACCEPTED,
+            "can_pick_up": rep_id is not None and handoff.status in (
+                HandoffStatus.QUEUED, HandoffStatus.CALLBACK)}
+
+
+def _own_rep(svc: Services, user: DeskUser) -> Rep | None:
+    if user.rep_id is None:
+        return None
+    try:
+        return svc.reps.get(user.tenant, user.rep_id)
+    except NotFound:
+        return None
+
+
+def offers_view(svc: Services, user: DeskUser) -> dict[str, Any]:
+    """Offers to this rep, then what waits in the queues the rep can serve, then callbacks."""
+    tenant, policy, now = user.tenant, _policy(svc, user.tenant), svc.clock.now()
+    rep = _own_rep(svc, user)
+
+    def serves(handoff: Handoff) -> bool:
+        queue = policy.queues.get(handoff.queue)
+        return rep is None or queue is None or has_skills(rep, queue.skills)
+
+    def cards(status: HandoffStatus, keep: Callable[[Handoff], bool]) -> list[dict[str, Any]]:
+        return [card(h, policy, now, user.rep_id)
+                for h in svc.handoffs.list(tenant, status=status, limit=200) if keep(h)]
+
+    return {"offers": cards(HandoffStatus.OFFERED,
+                            lambda h: user.rep_id is not None and h.rep_id == user.rep_id),
+            "queued": cards(HandoffStatus.QUEUED, serves),
+            "callbacks": cards(HandoffStatus.CALLBACK, serves), "rep": rep}
+
+
+def active_view(svc: Services, user: DeskUser) -> dict[str, Any]:
+    """The handoffs this rep has accepted, each with its (redacted) live transcript."""
+    if user.rep_id is None:
+        return {"active": []}
+    policy, now = _policy(svc, user.tenant), svc.clock.now()
+    accepted = svc.handoffs.list(user.tenant, status=HandoffStatus.ACCEPTED, limit=500)
+    active = []
+    for handoff in (h for h in accepted if h.rep_id == user.rep_id):
+        view = card(handoff, policy, now, user.rep_id)
+        view["transcript"] = transcript_view(svc, user.tenant, handoff.id)
+        active.append(view)
+    return {"active": active}
+
+
+def transcript_view(svc: Services, tenant: Tenant, handoff_id: str) -> list[dict[str, Any]]:
+    handoff, conversation = svc.handoffs.get(tenant, handoff_id)
+    transcript: list[dict[str, Any]] = handoff_json(
+        handoff, conversation, _policy(svc, tenant).redact)["transcript"]
+    return transcript
+
+
+def one_card_view(svc: Services, user: DeskUser, handoff_id: str) -> dict[str, Any]:
+    handoff, _ = svc.handoffs.get(user.tenant, handoff_id)
+    view = card(handoff, _policy(svc, user.tenant), svc.clock.now(), user.rep_id)
+    view["transcript"] = transcript_view(svc, user.tenant, handoff_id)
+    return {"h": view}
+
+
+def supervisor_view(svc: Services, tenant: Tenant) -> dict[str, Any]:
+    """Queues with their counts, every waiting handoff, and reps with status and load."""
+    policy, now = _policy(svc, tenant), svc.clock.now()
+    by_status = {status: svc.handoffs.list(tenant, status=status, limit=500) for status in (
+        HandoffStatus.QUEUED, HandoffStatus.OFFERED, HandoffStatus.CALLBACK,
+        HandoffStatus.ACCEPTED)}
+    local = now.astimezone(zone(policy.timezone))
+    queues = [{"name": q.name, "skills": q.skills, "agent": q.agent,
+               "open": q.hours.is_open(local),
+               "overflow": q.overflow, **{status.value: sum(h.queue == q.name for h in items)
+                                          for status, items in by_status.items()}}
+              for q in policy.queues.values()]
+    waiting = sorted((card(h, policy, now, None) for status in (
+        HandoffStatus.QUEUED, HandoffStatus.OFFERED, HandoffStatus.CALLBACK)
+        for h in by_status[status]), key=lambda c: (-c["priority"], -c["waited"]))
+    return {"queues": queues, "waiting": waiting, "reps": svc.reps.list(tenant),
+            "in_progress": len(by_status[HandoffStatus.ACCEPTED])}
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+@router.get("/login")
+async def login_form(request: Request) -> Response:
+    if request.session.get("tenant_id"):
+        return RedirectResponse("/desk", status_code=303)
+    return _login_page(request)
+
+
+def _login_page(request: Request, status: int = 200, **context: Any) -> HTMLResponse:
+    # A token before login too, so no other site can log a browser into its own account.
+    token = request.session.setdefault("login_csrf", secrets.token_urlsafe(32))
+    return _render(request, "desk/login.html", status, login_csrf=token, **context)
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    form = await request.form()
+    tenant, username = _field(form, "tenant").strip(), _field(form, "username").strip()
+    expected = str(request.session.get("login_csrf") or "")
+    if not expected or not secrets.compare_digest(_field(form, "csrf").encode(),
+                                                  expected.encode()):
+        return _login_page(request, 403, error="The login form expired; please try again.",
+                           tenant=tenant, username=username)
+    svc = _services(request)
+    try:
+        user = await run_in_threadpool(svc.tenants.login, tenant, username,
+                                       _field(form, "password"))
+    except (AuthError, InvalidInput):
+        return _login_page(request, 401, error=FAILED_LOGIN, tenant=tenant, username=username)
+    request.session.clear()  # a fresh session: nothing from before the login carries over
+    request.session.update(tenant_id=user.tenant_id, user_id=user.id,
+                           username=user.username, role=user.role.value,
+                           rep_id=user.rep_id, csrf=secrets.token_urlsafe(32))
+    return RedirectResponse("/desk", status_code=303)
+
+
+@router.post("/logout")
+async def logout(request: Request, user: CheckedDep) -> Response:
+    request.session.clear()
+    return RedirectResponse("/desk/login", status_code=303)
+
+
+@router.get("")
+async def desk_page(request: Request, user: UserDep) -> HTMLResponse:
+    svc = _services(request)
+    offers = await _run(offers_view, svc, user)
+    active = await _run(active_view, svc, user)
+    return _render(request, "desk/desk.html", user=user, statuses=STATUS_CHOICES,
+                   **offers, **active)
+
+
+@router.get("/supervisor")
+async def supervisor_page(request: Request, user: UserDep) -> HTMLResponse:
+    _need_supervisor(user)
+    view = await _run(supervisor_view, _services(request), user.tenant)
+    return _render(request, "desk/supervisor.html", user=user, **view)
+
+
+def _need_supervisor(user: DeskUser) -> None:
+    if not user.is_supervisor:
+        raise DeskProblem(403, "The supervisor view is for supervisors and admins.")
+
+
+def _need_rep(user: DeskUser) -> str:
+    if user.rep_id is None:
+        raise DeskProblem(403, "Your login has no rep profile, so it cannot take handoffs.")
+    return user.rep_id
+
+
+# --- fragments -----------------------------------------------------------------------------
+
+
+@router.get("/partials/offers")
+async def offers_partial(request: Request, user: UserDep) -> HTMLResponse:
+    view = await _run(offers_view, _services(request), user)
+    return _render(request, "desk/partials/offers.html", user=user, **view)
+
+
+@router.get("/partials/active")
+async def active_partial(request: Request, user: UserDep) -> HTMLResponse:
+    view = await _run(active_view, _services(request), user)
+    return _render(request, "desk/partials/active.html", user=user, **view)
+
+
+@router.get("/partials/handoffs/{handoff_id}")
+async def card_partial(handoff_id: str, request: Request, user: UserDep) -> HTMLResponse:
+    view = await _run(one_card_view, _services(request), user, handoff_id)
+    return _render(request, "desk/partials/card.html", user=user, **view)
+
+
+@router.get("/partials/handoffs/{handoff_id}/transcript")
+async def transcript_partial(handoff_id: str, request: Request, user: UserDep) -> HTMLResponse:
+    turns = await _run(transcript_view, _services(request), user.tenant, handoff_id)
+    return _render(request, "desk/partials/transcript.html", turns=turns)
+
+
+@router.get("/partials/supervisor")
+async def supervisor_partial(request: Request, user: UserDep) -> HTMLResponse:
+    _need_supervisor(user)
+    view = await _run(supervisor_view, _services(request), user.tenant)
+    return _render(request, "desk/partials/supervisor.html", user=user, **view)
+
+
+# --- actions: each returns the rep's active handoffs, and the offers out of band ----------
+
+
+async def _acted(request: Request, user: DeskUser, action: Callable[[], object]) -> Response:
+    await _run(action)
+    request.app.state.notifier.wake()
+    if not _is_htmx(request):  # a plain form post (no JavaScript): back to the page
+        return RedirectResponse("/desk", status_code=303)
+    svc = _services(request)
+    offers = await _run(offers_view, svc, user)
+    active = await _run(active_view, svc, user)
+    return _render(request, "desk/partials/acted.html", user=user, **offers, **active)
+
+
+@router.post("/handoffs/{handoff_id}/accept")
+async def accept(handoff_id: str, request: Request, user: CheckedDep) -> Response:
+    rep_id, svc = _need_rep(user), _services(request)
+    return await _acted(request, user, lambda: svc.handoffs.accept(user.tenant, handoff_id,
+                                                                   rep_id))
+
+
+@router.post("/handoffs/{handoff_id}/decline")
+async def decline(handoff_id: str, request: Request, user: CheckedDep) -> Response:
+    rep_id, svc = _need_rep(user), _services(request)
+    return await _acted(request, user, lambda: svc.handoffs.decline(user.tenant, handoff_id,
+                                                                    rep_id))
+
+
+@router.post("/handoffs/{handoff_id}/complete")
+async def complete(handoff_id: str, request: Request, user: CheckedDep) -> Response:
+    rep_id, svc = _need_rep(user), _services(request)
+    form = await request.form()
+    csat_text = _field(form, "csat").strip()
+    if csat_text and csat_text not in {"1", "2", "3", "4", "5"}:
+        raise DeskProblem(422, f"CSAT must be 1 to 5, got {csat_text!r}.")
+    outcome = _field(form, "outcome").strip()[:200] or None
+    return await _acted(request, user, lambda: svc.handoffs.complete(
+        user.tenant, handoff_id, rep_id, outcome=outcome,
+        csat=int(csat_text) if csat_text else None,
+        ai_was_wrong=_field(form, "ai_was_wrong") in {"on", "true", "1"}))
+
+
+@router.post("/handoffs/{handoff_id}/hand-back")
+async def hand_back(handoff_id: str, request: Request, user: CheckedDep) -> Response:
+    rep_id, svc = _need_rep(user), _services(request)
+    note = _field(await request.form(), "note").strip()[:2000]
+    if not note:
+        raise DeskProblem(422, "Write a note for the AI before handing back.")
+    return await _acted(request, user, lambda: svc.handoffs.hand_back(user.tenant, handoff_id,
+                                                                      rep_id, note))
+
+
+@router.post("/status")
+async def set_status(request: Request, user: CheckedDep) -> Response:
+    rep_id, svc = _need_rep(user), _services(request)
+    value = _field(await request.form(), "status")
+    if value not in {s.value for s in STATUS_CHOICES}:
+        raise DeskProblem(422, f"Status must be available, away or offline, got {value!r}.")
+    rep = await _run(lambda: svc.reps.put(user.tenant, rep_id, status=RepStatus(value)))
+    request.app.state.notifier.wake()
+    if not _is_htmx(request):
+        return RedirectResponse("/desk", status_code=303)
+    return _render(request, "desk/partials/status.html", user=user, rep=rep,
+                   statuses=STATUS_CHOICES)
+
+
+# --- wiring --------------------------------------------------------------------------------
+
+
+async def _login_required(request: Request, err: Exception) -> Response:
+    if _is_htmx(request):  # htmx follows HX-Redirect with a full page load
+        return Response(status_code=401, headers={"HX-Redirect": "/desk/login"})
+    return RedirectResponse("/desk/login", status_code=303)
+
+
+async def _desk_problem(request: Request, err: Exception) -> Response:
+    assert isinstance(err, DeskProblem)
+    if _is_htmx(request):  # shown in the page's notice area, whatever element asked
+        response = _render(request, "desk/partials/notice.html", err.status,
+                           message=err.message)
+        response.headers.update({"HX-Retarget": "#notice", "HX-Reswap": "innerHTML"})
+        return response
+    return _render(request, "desk/error.html", err.status, message=err.message,
+                   user=None)
+
+
+def _clock(value: str | None) -> str:
+    """`2026-11-24T17:58:05-05:00` as `17:58:05` (the turn's own offset)."""
+    if not value:
+        return ""
+    try:
+        return datetime.fromisoformat(value).strftime("%H:%M:%S")
+    except ValueError:
+        return value
+
+
+def build_templates() -> Jinja2Templates:
+    env = Environment(loader=FileSystemLoader(WEB_DIR / "templates"), autoescape=True,
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["clock"] = _clock
+    env.globals["live_triggers"] = ", ".join(
+        ["htmx:sseOpen from:body", *(f"sse:{name}" for name in HANDOFF_EVENTS)])
+    return Jinja2Templates(env=env)
+
+
+def install_desk(app: FastAPI) -> None:
+    """Add the desk's routes, error pages and `/static` (htmx, its SSE extension, CSS)."""
+    app.state.desk_templates = build_templates()
+    app.add_exception_handler(LoginRequired, _login_required)
+    app.add_exception_handler(DeskProblem, _desk_problem)
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
