@@ -438,6 +438,30 @@ def test_of_reps_accepting_one_handoff_at_once_exactly_one_wins(
     assert final.rep_id == f"r-{wins.index(True)}"
 
 
+def test_a_tenants_events_commit_in_id_order(store_factory: StoreFactory, tenant: Tenant
+                                             ) -> None:
+    """A reader paging with events_after must never see event n+1 before event n commits:
+    a second event writer waits for the first to commit."""
+    first_store, second_store = store_factory(), store_factory()
+    first_added, second_done = threading.Event(), threading.Event()
+    ids: dict[str, int] = {}
+
+    def second_writer() -> None:
+        first_added.wait(timeout=10)
+        with second_store.transaction() as tx:
+            ids["second"] = tx.add_event(tenant.id, "second", {}, T0)
+        second_done.set()
+
+    writer = threading.Thread(target=second_writer)
+    writer.start()
+    with first_store.transaction() as tx:
+        ids["first"] = tx.add_event(tenant.id, "first", {}, T0)
+        first_added.set()
+        assert not second_done.wait(timeout=0.2), "the second writer did not wait"
+    writer.join(timeout=10)
+    assert ids["first"] < ids["second"]
+
+
 CAPACITIES = {"r-a": 20, "r-b": 15, "r-c": 10}  # 45 slots for 50 handoffs
 
 

@@ -11,7 +11,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from warmline.core.conversation import Contact
@@ -22,11 +21,10 @@ from warmline.service.ports import ApiKey, Event, StoredConversation, User
 from . import rows
 from .engine import SchemaNotCurrent, make_engine, safe_url
 from .records import as_utc, contact_reason, started_at
-from .tables import api_keys, conversations, decisions, events, handoffs, reps, tenants, users
+from .statements import QUEUE_ORDER, statements
+from .tables import api_keys, events, handoffs, reps, tenants, users
 
 __all__ = ["SchemaNotCurrent", "SqlStore", "SqlTx"]
-
-_QUEUE_ORDER = (handoffs.c.priority.desc(), handoffs.c.created_at, handoffs.c.id)
 
 
 class SqlTx:
@@ -34,10 +32,7 @@ class SqlTx:
 
     def __init__(self, connection: sa.Connection) -> None:
         self._c = connection
-        self._postgres = connection.dialect.name == "postgresql"
-
-    def _insert(self, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
-        return postgresql.insert(table) if self._postgres else sqlite.insert(table)
+        self._s = statements(connection.dialect.name)
 
     # tenants, keys, users
 
@@ -77,48 +72,36 @@ class SqlTx:
 
     def get_conversation(self, tenant_id: str, conversation_id: str
                          ) -> StoredConversation | None:
-        row = self._c.execute(sa.select(conversations).where(
-            conversations.c.tenant_id == tenant_id,
-            conversations.c.id == conversation_id)).first()
+        row = self._c.execute(self._s.get_conversation,
+                              {"tenant_id": tenant_id, "id": conversation_id}).first()
         return rows.conversation(row) if row else None
 
     def save_conversation(self, conversation: StoredConversation) -> None:
         values = rows.conversation_values(conversation)
         values["started_at"] = started_at(conversation.data, conversation.updated_at)
-        insert = self._insert(conversations).values(values)
-        self._c.execute(insert.on_conflict_do_update(
-            index_elements=[conversations.c.tenant_id, conversations.c.id],
-            set_={k: insert.excluded[k] for k in values if k not in ("tenant_id", "id")}))
+        self._c.execute(self._s.save_conversation, values)
 
     def find_decision(self, tenant_id: str, conversation_id: str, turn_id: str
                       ) -> Mapping[str, Any] | None:
-        found: Mapping[str, Any] | None = self._c.execute(
-            sa.select(decisions.c.decision).where(
-                decisions.c.tenant_id == tenant_id,
-                decisions.c.conversation_id == conversation_id,
-                decisions.c.turn_id == turn_id)).scalar()
+        found: Mapping[str, Any] | None = self._c.execute(self._s.find_decision, {
+            "tenant_id": tenant_id, "conversation_id": conversation_id, "turn_id": turn_id,
+        }).scalar()
         return found
 
     def save_decision(self, tenant_id: str, conversation_id: str, turn_id: str,
                       decision: Mapping[str, Any], at: datetime) -> None:
         """The first decision for a turn wins; saving it again changes nothing."""
-        self._c.execute(self._insert(decisions).values(
-            tenant_id=tenant_id, conversation_id=conversation_id, turn_id=turn_id,
-            decision=decision, created_at=as_utc(at)).on_conflict_do_nothing())
+        self._c.execute(self._s.save_decision, {
+            "tenant_id": tenant_id, "conversation_id": conversation_id, "turn_id": turn_id,
+            "decision": decision, "created_at": as_utc(at)})
 
     def recent_contacts(self, tenant_id: str, customer_key: str, since: datetime,
                         before: datetime, exclude_conversation: str) -> list[Contact]:
-        c, h = conversations, handoffs
-        query = (
-            sa.select(c.c.started_at, c.c.handoff_id, h.c.decision)
-            .select_from(c.outerjoin(h, sa.and_(h.c.tenant_id == c.c.tenant_id,
-                                                h.c.id == c.c.handoff_id)))
-            .where(c.c.tenant_id == tenant_id, c.c.customer_key == customer_key,
-                   c.c.id != exclude_conversation,
-                   c.c.started_at >= as_utc(since), c.c.started_at < as_utc(before))
-            .order_by(c.c.started_at))
+        found = self._c.execute(self._s.recent_contacts, {
+            "tenant_id": tenant_id, "customer_key": customer_key,
+            "exclude": exclude_conversation, "since": as_utc(since), "before": as_utc(before)})
         return [Contact(at=at, handoff=handoff_id is not None, reason=contact_reason(decision))
-                for at, handoff_id, decision in self._c.execute(query)]
+                for at, handoff_id, decision in found]
 
     # handoffs
 
@@ -126,8 +109,8 @@ class SqlTx:
         self._c.execute(sa.insert(handoffs).values(rows.handoff_values(handoff)))
 
     def get_handoff(self, tenant_id: str, handoff_id: str) -> Handoff | None:
-        row = self._c.execute(sa.select(handoffs).where(
-            handoffs.c.tenant_id == tenant_id, handoffs.c.id == handoff_id)).first()
+        row = self._c.execute(self._s.get_handoff,
+                              {"tenant_id": tenant_id, "id": handoff_id}).first()
         return rows.handoff(row) if row else None
 
     def list_handoffs(self, tenant_id: str, *, statuses: Collection[HandoffStatus] = (),
@@ -138,7 +121,7 @@ class SqlTx:
             query = query.where(handoffs.c.status.in_([s.value for s in statuses]))
         if queue is not None:
             query = query.where(handoffs.c.queue == queue)
-        query = query.order_by(*_QUEUE_ORDER).limit(limit)
+        query = query.order_by(*QUEUE_ORDER).limit(limit)
         return [rows.handoff(row) for row in self._c.execute(query)]
 
     def update_handoff(self, handoff: Handoff, *, expect: Collection[HandoffStatus]
@@ -160,7 +143,7 @@ class SqlTx:
             sa.select(handoffs)
             .where(handoffs.c.tenant_id == tenant_id, handoffs.c.queue == queue,
                    handoffs.c.status == HandoffStatus.QUEUED.value)
-            .order_by(*_QUEUE_ORDER).limit(1)
+            .order_by(*QUEUE_ORDER).limit(1)
             .with_for_update(skip_locked=True)).first()
         return rows.handoff(row) if row else None
 
@@ -172,11 +155,7 @@ class SqlTx:
         return rows.rep(row) if row else None
 
     def save_rep(self, rep: Rep) -> None:
-        values = rows.rep_values(rep)
-        insert = self._insert(reps).values(values)
-        self._c.execute(insert.on_conflict_do_update(
-            index_elements=[reps.c.tenant_id, reps.c.id],
-            set_={k: insert.excluded[k] for k in values if k not in ("tenant_id", "id")}))
+        self._c.execute(self._s.save_rep, rows.rep_values(rep))
 
     def list_reps(self, tenant_id: str) -> list[Rep]:
         query = sa.select(reps).where(reps.c.tenant_id == tenant_id).order_by(reps.c.id)
@@ -203,17 +182,19 @@ class SqlTx:
 
     def add_event(self, tenant_id: str, type: str, payload: Mapping[str, Any], at: datetime
                   ) -> int:
-        event_id: int = self._c.execute(
-            sa.insert(events)
-            .values(tenant_id=tenant_id, type=type, payload=payload, created_at=as_utc(at))
-            .returning(events.c.id)).scalar_one()
+        """On PostgreSQL this waits for the tenant's other event writers to commit (see
+        `statements.order_events`): add events late in a transaction."""
+        if self._s.order_events is not None:
+            self._c.execute(self._s.order_events, {"tenant_id": tenant_id})
+        event_id: int = self._c.execute(self._s.add_event, {
+            "tenant_id": tenant_id, "type": type, "payload": payload, "created_at": as_utc(at),
+        }).scalar_one()
         return event_id
 
     def events_after(self, tenant_id: str, after_id: int, limit: int = 100) -> list[Event]:
-        query = (sa.select(events)
-                 .where(events.c.tenant_id == tenant_id, events.c.id > after_id)
-                 .order_by(events.c.id).limit(limit))
-        return [rows.event(row) for row in self._c.execute(query)]
+        found = self._c.execute(self._s.events_after,
+                                {"tenant_id": tenant_id, "after_id": after_id, "limit": limit})
+        return [rows.event(row) for row in found]
 
     def latest_event_id(self, tenant_id: str) -> int:
         latest: int | None = self._c.execute(
