@@ -47,8 +47,8 @@ examples: install ## Check every example policy and decide every example convers
 
 check: lint typecheck imports examples test ## Everything CI runs
 
-demo: install ## Decide a bundled example conversation (the server demo arrives with `warmline serve`)
-	$(BIN)/warmline decide examples/conversations/cancellation.json --policy examples/policies/acme-dental.yaml
+demo: install ## Run the server on SQLite with simulated AI agents and reps; open the desk it prints
+	$(BIN)/warmline demo
 
 bench: install ## Benchmarks: print numbers and same-run ratios
 	$(BIN)/python bench/bench_rules.py

@@ -46,6 +46,9 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(digest, base64.b64decode(digest64))
 
 
+_DUMMY_HASH = hash_password("not a real password: equalises login timing")
+
+
 @dataclass
 class TenantService:
     store: Store
@@ -110,7 +113,9 @@ class TenantService:
         with self.store.transaction() as tx:
             tenant = tx.find_tenant(tenant_name)
             user = tx.find_user(tenant.id, username) if tenant else None
-        if user is None or not verify_password(password, user.password_hash):
+        # Hash even when the user is unknown, so timing does not reveal which names exist.
+        stored = user.password_hash if user is not None else _DUMMY_HASH
+        if not verify_password(password, stored) or user is None:
             raise AuthError("wrong tenant, username or password")
         return user
 

@@ -16,6 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from warmline import __version__
 from warmline.bootstrap import Services
 from warmline.web import api, events
+from warmline.web.desk import install_desk
 from warmline.web.errors import install_error_handlers
 from warmline.web.ratelimit import RateLimiter
 
@@ -54,7 +55,7 @@ def create_app(services: Services, *, sweep: bool = True) -> FastAPI:
     app.add_middleware(SessionMiddleware,
                        secret_key=secret.get_secret_value() if secret else secrets.token_hex(32),
                        same_site="strict", https_only=services.settings.secure_cookies,
-                       session_cookie="warmline_session")
+                       session_cookie="warmline_session", max_age=12 * 3600)
     install_error_handlers(app)
 
     @app.get("/healthz", include_in_schema=False)
@@ -63,4 +64,5 @@ def create_app(services: Services, *, sweep: bool = True) -> FastAPI:
 
     app.include_router(api.router)
     app.include_router(events.router)
+    install_desk(app)
     return app

@@ -4,6 +4,7 @@ or a desk session (a logged-in rep, supervisor or admin)."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -31,8 +32,19 @@ async def api_tenant(request: Request) -> Tenant:
         return await run_in_threadpool(svc.tenants.authenticate, key.strip())
     session = request.scope.get("session") or {}
     if session.get("tenant_id"):
+        if request.method not in _SAFE_METHODS:  # a cookie rides along cross-site: ask CSRF
+            token = request.headers.get("x-csrf-token", "")
+            if not session.get("csrf") or not hmac.compare_digest(token, session["csrf"]):
+                raise CsrfRejected("missing or wrong X-CSRF-Token for this desk session")
         return await run_in_threadpool(svc.tenants.get, session["tenant_id"])
     raise AuthError("send an API key as `Authorization: Bearer <key>` (warmline keys create)")
+
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class CsrfRejected(AuthError):
+    """A state-changing request on a desk session without the session's CSRF token."""
 
 
 TenantDep = Annotated[Tenant, Depends(api_tenant)]

@@ -25,6 +25,7 @@ from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus, Role, 
 from warmline.core.policy import Policy
 from warmline.core.situation import zone
 from warmline.web.api import handoff_json
+from warmline.web.auth import services
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
 WEB_DIR = Path(__file__).parent
@@ -65,11 +66,6 @@ class DeskUser:
         return self.role in (Role.SUPERVISOR, Role.ADMIN)
 
 
-def _services(request: Request) -> Services:
-    found: Services = request.app.state.services
-    return found
-
-
 def _is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
@@ -80,7 +76,7 @@ async def desk_user(request: Request) -> DeskUser:
     if not tenant_id or not csrf:
         raise LoginRequired
     try:
-        tenant = await run_in_threadpool(_services(request).tenants.get, tenant_id)
+        tenant = await run_in_threadpool(services(request).tenants.get, tenant_id)
     except AuthError as err:  # the tenant is gone: the session means nothing any more
         session.clear()
         raise LoginRequired from err
@@ -129,7 +125,7 @@ def _render(request: Request, name: str, status: int = 200, **context: Any) -> H
     return templates.TemplateResponse(request, name, context, status_code=status)
 
 
-# --- views: plain dicts for the templates, built in a worker thread ------------------------
+# --- views: plain dicts for the templates, built in a worker thread (they query) ----------
 
 
 def _policy(svc: Services, tenant: Tenant) -> Policy:
@@ -201,6 +197,10 @@ def active_view(svc: Services, user: DeskUser) -> dict[str, Any]:
     return {"active": active}
 
 
+def board_view(svc: Services, user: DeskUser) -> dict[str, Any]:
+    return {**offers_view(svc, user), **active_view(svc, user)}
+
+
 def transcript_view(svc: Services, tenant: Tenant, handoff_id: str) -> list[dict[str, Any]]:
     handoff, conversation = svc.handoffs.get(tenant, handoff_id)
     transcript: list[dict[str, Any]] = handoff_json(
@@ -234,9 +234,6 @@ def supervisor_view(svc: Services, tenant: Tenant) -> dict[str, Any]:
             "in_progress": len(by_status[HandoffStatus.ACCEPTED])}
 
 
-# --- pages ---------------------------------------------------------------------------------
-
-
 @router.get("/login")
 async def login_form(request: Request) -> Response:
     if request.session.get("tenant_id"):
@@ -259,7 +256,7 @@ async def login(request: Request) -> Response:
                                                   expected.encode()):
         return _login_page(request, 403, error="The login form expired; please try again.",
                            tenant=tenant, username=username)
-    svc = _services(request)
+    svc = services(request)
     try:
         user = await run_in_threadpool(svc.tenants.login, tenant, username,
                                        _field(form, "password"))
@@ -280,17 +277,14 @@ async def logout(request: Request, user: CheckedDep) -> Response:
 
 @router.get("")
 async def desk_page(request: Request, user: UserDep) -> HTMLResponse:
-    svc = _services(request)
-    offers = await _run(offers_view, svc, user)
-    active = await _run(active_view, svc, user)
-    return _render(request, "desk/desk.html", user=user, statuses=STATUS_CHOICES,
-                   **offers, **active)
+    view = await _run(board_view, services(request), user)
+    return _render(request, "desk/desk.html", user=user, statuses=STATUS_CHOICES, **view)
 
 
 @router.get("/supervisor")
 async def supervisor_page(request: Request, user: UserDep) -> HTMLResponse:
     _need_supervisor(user)
-    view = await _run(supervisor_view, _services(request), user.tenant)
+    view = await _run(supervisor_view, services(request), user.tenant)
     return _render(request, "desk/supervisor.html", user=user, **view)
 
 
@@ -305,37 +299,34 @@ def _need_rep(user: DeskUser) -> str:
     return user.rep_id
 
 
-# --- fragments -----------------------------------------------------------------------------
-
-
 @router.get("/partials/offers")
 async def offers_partial(request: Request, user: UserDep) -> HTMLResponse:
-    view = await _run(offers_view, _services(request), user)
+    view = await _run(offers_view, services(request), user)
     return _render(request, "desk/partials/offers.html", user=user, **view)
 
 
 @router.get("/partials/active")
 async def active_partial(request: Request, user: UserDep) -> HTMLResponse:
-    view = await _run(active_view, _services(request), user)
+    view = await _run(active_view, services(request), user)
     return _render(request, "desk/partials/active.html", user=user, **view)
 
 
 @router.get("/partials/handoffs/{handoff_id}")
 async def card_partial(handoff_id: str, request: Request, user: UserDep) -> HTMLResponse:
-    view = await _run(one_card_view, _services(request), user, handoff_id)
+    view = await _run(one_card_view, services(request), user, handoff_id)
     return _render(request, "desk/partials/card.html", user=user, **view)
 
 
 @router.get("/partials/handoffs/{handoff_id}/transcript")
 async def transcript_partial(handoff_id: str, request: Request, user: UserDep) -> HTMLResponse:
-    turns = await _run(transcript_view, _services(request), user.tenant, handoff_id)
+    turns = await _run(transcript_view, services(request), user.tenant, handoff_id)
     return _render(request, "desk/partials/transcript.html", turns=turns)
 
 
 @router.get("/partials/supervisor")
 async def supervisor_partial(request: Request, user: UserDep) -> HTMLResponse:
     _need_supervisor(user)
-    view = await _run(supervisor_view, _services(request), user.tenant)
+    view = await _run(supervisor_view, services(request), user.tenant)
     return _render(request, "desk/partials/supervisor.html", user=user, **view)
 
 
@@ -347,29 +338,27 @@ async def _acted(request: Request, user: DeskUser, action: Callable[[], object])
     request.app.state.notifier.wake()
     if not _is_htmx(request):  # a plain form post (no JavaScript): back to the page
         return RedirectResponse("/desk", status_code=303)
-    svc = _services(request)
-    offers = await _run(offers_view, svc, user)
-    active = await _run(active_view, svc, user)
-    return _render(request, "desk/partials/acted.html", user=user, **offers, **active)
+    view = await _run(board_view, services(request), user)
+    return _render(request, "desk/partials/acted.html", user=user, **view)
 
 
 @router.post("/handoffs/{handoff_id}/accept")
 async def accept(handoff_id: str, request: Request, user: CheckedDep) -> Response:
-    rep_id, svc = _need_rep(user), _services(request)
+    rep_id, svc = _need_rep(user), services(request)
     return await _acted(request, user, lambda: svc.handoffs.accept(user.tenant, handoff_id,
                                                                    rep_id))
 
 
 @router.post("/handoffs/{handoff_id}/decline")
 async def decline(handoff_id: str, request: Request, user: CheckedDep) -> Response:
-    rep_id, svc = _need_rep(user), _services(request)
+    rep_id, svc = _need_rep(user), services(request)
     return await _acted(request, user, lambda: svc.handoffs.decline(user.tenant, handoff_id,
                                                                     rep_id))
 
 
 @router.post("/handoffs/{handoff_id}/complete")
 async def complete(handoff_id: str, request: Request, user: CheckedDep) -> Response:
-    rep_id, svc = _need_rep(user), _services(request)
+    rep_id, svc = _need_rep(user), services(request)
     form = await request.form()
     csat_text = _field(form, "csat").strip()
     if csat_text and csat_text not in {"1", "2", "3", "4", "5"}:
@@ -383,7 +372,7 @@ async def complete(handoff_id: str, request: Request, user: CheckedDep) -> Respo
 
 @router.post("/handoffs/{handoff_id}/hand-back")
 async def hand_back(handoff_id: str, request: Request, user: CheckedDep) -> Response:
-    rep_id, svc = _need_rep(user), _services(request)
+    rep_id, svc = _need_rep(user), services(request)
     note = _field(await request.form(), "note").strip()[:2000]
     if not note:
         raise DeskProblem(422, "Write a note for the AI before handing back.")
@@ -393,7 +382,7 @@ async def hand_back(handoff_id: str, request: Request, user: CheckedDep) -> Resp
 
 @router.post("/status")
 async def set_status(request: Request, user: CheckedDep) -> Response:
-    rep_id, svc = _need_rep(user), _services(request)
+    rep_id, svc = _need_rep(user), services(request)
     value = _field(await request.form(), "status")
     if value not in {s.value for s in STATUS_CHOICES}:
         raise DeskProblem(422, f"Status must be available, away or offline, got {value!r}.")
@@ -425,27 +414,19 @@ async def _desk_problem(request: Request, err: Exception) -> Response:
                    user=None)
 
 
-def _clock(value: str | None) -> str:
-    """`2026-11-24T17:58:05-05:00` as `17:58:05` (the turn's own offset)."""
-    if not value:
-        return ""
-    try:
-        return datetime.fromisoformat(value).strftime("%H:%M:%S")
-    except ValueError:
-        return value
-
-
 def build_templates() -> Jinja2Templates:
     env = Environment(loader=FileSystemLoader(WEB_DIR / "templates"), autoescape=True,
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters["clock"] = _clock
     env.globals["live_triggers"] = ", ".join(
         ["htmx:sseOpen from:body", *(f"sse:{name}" for name in HANDOFF_EVENTS)])
     return Jinja2Templates(env=env)
 
 
 def install_desk(app: FastAPI) -> None:
-    """Add the desk's routes, error pages and `/static` (htmx, its SSE extension, CSS)."""
+    """Add the desk's routes, error pages and `/static` (htmx, its SSE extension, CSS).
+    Calling it again on the same app does nothing."""
+    if getattr(app.state, "desk_templates", None) is not None:
+        return
     app.state.desk_templates = build_templates()
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(DeskProblem, _desk_problem)

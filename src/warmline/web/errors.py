@@ -18,6 +18,7 @@ from warmline.core.errors import (
     TenantMismatch,
     WarmlineError,
 )
+from warmline.web.auth import CsrfRejected
 from warmline.web.ratelimit import RateLimited
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ def _status(err: WarmlineError) -> tuple[int, str]:
         return 404, "not_found"
     if isinstance(err, Conflict):
         return 409, "conflict"
+    if isinstance(err, CsrfRejected):
+        return 403, "forbidden"
     if isinstance(err, AuthError):
         return 401, "unauthorized"
     if isinstance(err, AdapterError):
