@@ -15,7 +15,7 @@ import typer
 from warmline.bootstrap import Services, build_services
 from warmline.cli.server import settings_from
 from warmline.core.errors import Conflict
-from warmline.core.handoff import Role
+from warmline.core.handoff import RepStatus, Role
 
 DEMO_TENANT = "demo"
 DEMO_PASSWORD = "warmline-demo"  # noqa: S105 - a documented demo login on a local database
@@ -29,7 +29,7 @@ def _prepare(services: Services) -> str:
         with contextlib.suppress(Conflict):  # a second run on the same database keeps them
             services.tenants.add_user(DEMO_TENANT, username, DEMO_PASSWORD, role,
                                       rep_id="you" if role is Role.REP else None)
-    services.reps.put(tenant, "you", name="You", capacity=2,
+    services.reps.put(tenant, "you", name="You", capacity=2, status=RepStatus.AVAILABLE,
                       skills=("general", "billing", "integrations", "retention", "accounts"))
     return services.tenants.create_key(DEMO_TENANT)
 

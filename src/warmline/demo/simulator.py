@@ -24,8 +24,6 @@ SIM_REPS = [
     ("sim-ben", ["general", "integrations", "accounts"]),
     ("sim-cleo", ["general", "billing", "integrations", "retention", "accounts"]),
 ]
-#: A few returning customers, so repeat contacts show in briefs.
-_CUSTOMER_IDS = [f"cust-{n}" for n in range(1, 9)]
 
 
 @dataclass
@@ -88,7 +86,7 @@ class Simulation:
 
     def _converse(self, n: int, scenario: Scenario) -> None:
         conv_id = f"demo-{datetime.now(UTC):%H%M%S}-{n}"
-        customer = dict(scenario.customer, id=self.random.choice(_CUSTOMER_IDS))
+        customer = dict(scenario.customer, id=f"cust-{scenario.name}")  # same person again
         self.stats.add(conversations=1)
         for i, turn in enumerate(scenario.turns):
             body: dict[str, Any] = {"turns": [dict(turn, id=f"{conv_id}-{i}",

@@ -173,7 +173,8 @@ def test_recent_contacts_are_the_customers_other_conversations_in_the_window(
     since, before = T0 - timedelta(days=7), T0
     with store.transaction() as tx:
         tx.add_handoff(make_handoff(id="h-old", conversation_id="c-2", decision={
-            "reasons": [{"code": "low_confidence", "rule": "question_types.billing"}]}))
+            "reasons": [{"code": "low_confidence", "rule": "question_types.billing"}],
+            "signals": {"question_type": {"label": "billing"}}}))
         tx.add_handoff(make_handoff(id="h-intent", conversation_id="c-3", decision={
             "reasons": [], "brief": {"intent": {"label": "cancel"}}}))
         for conversation in (
@@ -192,7 +193,7 @@ def test_recent_contacts_are_the_customers_other_conversations_in_the_window(
                                       exclude_conversation="c-now")
     assert [(c.at, c.reason, c.handoff) for c in contacts] == [
         (since, None, False),
-        (since + timedelta(days=2), "question_types.billing", True),
+        (since + timedelta(days=2), "billing", True),
         (since + timedelta(days=3), "cancel", True),
     ]
 

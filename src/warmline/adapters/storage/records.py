@@ -54,16 +54,24 @@ def started_at(data: Mapping[str, Any], fallback: datetime | None) -> datetime |
 
 
 def contact_reason(decision: Mapping[str, Any] | None) -> str | None:
-    """The first reason's rule (else its code), else the brief's intent label."""
+    """What the earlier contact was about, in a rep's words: the question type, else the
+    brief's intent, else the first trigger's name, else the first reason's code."""
     if not decision:
         return None
-    reasons = decision.get("reasons")
-    if isinstance(reasons, list) and reasons and isinstance(reasons[0], Mapping):
-        first = reasons[0]
-        for key in ("rule", "code"):
-            if isinstance(first.get(key), str) and first[key]:
-                return str(first[key])
+    signals = decision.get("signals")
+    qt = signals.get("question_type") if isinstance(signals, Mapping) else None
+    label = qt.get("label") if isinstance(qt, Mapping) else None
+    if isinstance(label, str) and label:
+        return label
     brief = decision.get("brief")
     intent = brief.get("intent") if isinstance(brief, Mapping) else None
     label = intent.get("label") if isinstance(intent, Mapping) else None
-    return label if isinstance(label, str) and label else None
+    if isinstance(label, str) and label and label != "oos":
+        return label
+    reasons = decision.get("reasons")
+    if isinstance(reasons, list) and reasons and isinstance(reasons[0], Mapping):
+        first = reasons[0]
+        key = "rule" if first.get("code") == "trigger" else "code"
+        if isinstance(first.get(key), str) and first[key]:
+            return str(first[key])
+    return None
