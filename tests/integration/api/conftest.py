@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -9,8 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from warmline.adapters.storage.memory import InMemoryStore
+from warmline.adapters.storage.sql import SqlStore
 from warmline.bootstrap import Services, build_services
 from warmline.config import Settings
+from warmline.service.ports import Store
 from warmline.testing import FakeClock
 from warmline.web.app import create_app
 
@@ -60,13 +62,27 @@ class Api:
         return self.post(f"/v1/conversations/{conv}/turns", {"turns": [turn]}, key=key)
 
 
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, emptier: Callable[[SqlStore], None]
+          ) -> Iterator[Store]:
+    """The same API tests on every store: in memory, SQLite and PostgreSQL."""
+    if request.param == "memory":
+        yield InMemoryStore()
+        return
+    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
+    sql = SqlStore(url)
+    emptier(sql)
+    yield sql
+    sql.close()
+
+
 @pytest.fixture
-def api(tmp_path: Path) -> Iterator[Api]:
+def api(tmp_path: Path, store: Store) -> Iterator[Api]:
     policy = tmp_path / "policy.yaml"
     policy.write_text(POLICY)
     clock = FakeClock()
-    services = build_services(Settings(db="memory:", policy=str(policy)),
-                              store=InMemoryStore(), clock=clock)
+    services = build_services(Settings(db="memory:", policy=str(policy)), store=store,
+                              clock=clock)
     key = services.tenants.create_key("acme")
     other = services.tenants.create_key("globex")
     with TestClient(create_app(services, sweep=False)) as client:
