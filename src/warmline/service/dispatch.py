@@ -53,6 +53,8 @@ class Dispatcher:
 
     def drain(self, tx: Tx, tenant: Tenant, policy: Policy, now: datetime) -> int:
         """Offer waiting handoffs, best first, while reps are free; returns how many."""
+        if not any(rep.has_free_slot for rep in tx.list_reps(tenant.id)):
+            return 0  # nobody to offer to: don't read the queue at all
         waiting = tx.list_handoffs(tenant.id, statuses={HandoffStatus.QUEUED}, limit=500)
         offered = 0
         for handoff in sorted(waiting, key=queue_order):

@@ -102,6 +102,14 @@ class Tx(Protocol):
                       queue: str | None = None, limit: int = 100) -> list[Handoff]: ...
     def update_handoff(self, handoff: Handoff, *, expect: Collection[HandoffStatus]
                        ) -> bool: ...
+    def count_ahead(self, tenant_id: str, queue: str, priority: int, created_at: datetime,
+                    exclude_id: str) -> int:
+        """Queued handoffs of `queue` that go before one with this priority and creation time
+        (higher priority, or the same priority and created no later)."""
+        ...
+    def handle_seconds(self, tenant_id: str, queue: str, limit: int = 200) -> list[float]:
+        """accepted -> completed durations of the queue's latest completed handoffs."""
+        ...
     def next_queued(self, tenant_id: str, queue: str) -> Handoff | None:
         """The queue's next handoff (highest priority, then oldest), locked for this
         transaction where the database can (FOR UPDATE SKIP LOCKED)."""

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import secrets
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from warmline.service.deciding import Decider
 from warmline.service.ports import ApiKey, Clock, Store, User
 
 KEY_PREFIX = "wl_"
+AUTH_CACHE_SECONDS = 30.0
+_AUTH_CACHE_MAX = 10_000
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
 
@@ -58,6 +61,7 @@ class TenantService:
     default_policy: str | None = None
     _deciders: dict[str | None, Decider] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _auth_cache: dict[str, tuple[Tenant, float]] = field(default_factory=dict)
 
     def ensure_tenant(self, name: str, policy: str | None = None) -> Tenant:
         if not name.strip():
@@ -86,15 +90,29 @@ class TenantService:
         return key
 
     def authenticate(self, key: str) -> Tenant:
-        """The tenant of an API key; AuthError when the key is unknown or revoked."""
+        """The tenant of an API key; AuthError when the key is unknown or revoked. A known
+        key is remembered for `AUTH_CACHE_SECONDS` (so a revocation takes that long to reach
+        every worker); unknown keys are never cached."""
         if not key.startswith(KEY_PREFIX):
             raise AuthError("not a Warmline API key")
+        cached = self.cached_tenant(key)
+        if cached is not None:
+            return cached
+        digest = hash_key(key)
         with self.store.transaction() as tx:
-            record = tx.find_api_key(hash_key(key))
+            record = tx.find_api_key(digest)
             tenant = tx.get_tenant(record.tenant_id) if record and not record.revoked else None
         if tenant is None:
             raise AuthError("unknown or revoked API key")
+        if len(self._auth_cache) > _AUTH_CACHE_MAX:
+            self._auth_cache.clear()
+        self._auth_cache[digest] = (tenant, time.monotonic() + AUTH_CACHE_SECONDS)
         return tenant
+
+    def cached_tenant(self, key: str) -> Tenant | None:
+        """The tenant of a recently authenticated key, without touching the store."""
+        cached = self._auth_cache.get(hash_key(key))
+        return cached[0] if cached is not None and cached[1] > time.monotonic() else None
 
     def add_user(self, tenant_name: str, username: str, password: str, role: Role,
                  rep_id: str | None = None) -> User:

@@ -166,15 +166,9 @@ DEFAULT_HANDLE_SECONDS = 180.0
 def hold_estimate(tx: Tx, tenant: Tenant, handoff: Handoff, policy: Policy) -> dict[str, Any]:
     """Where the customer stands in the queue and a rough wait: the handoffs ahead of them
     times the queue's mean handle time, shared by the reps who could take them."""
-    waiting = tx.list_handoffs(tenant.id, statuses={HandoffStatus.QUEUED},
-                               queue=handoff.queue, limit=1000)
-    mine = (-handoff.priority, handoff.created_at)
-    ahead = sum(1 for h in waiting  # a tie arrived no later: it counts as ahead
-                if h.id != handoff.id and (-h.priority, h.created_at) <= mine)
-    done = tx.list_handoffs(tenant.id, statuses={HandoffStatus.COMPLETED},
-                            queue=handoff.queue, limit=200)
-    spans = [(h.completed_at - h.accepted_at).total_seconds() for h in done
-             if h.completed_at and h.accepted_at]
+    ahead = tx.count_ahead(tenant.id, handoff.queue, handoff.priority, handoff.created_at,
+                           handoff.id)
+    spans = tx.handle_seconds(tenant.id, handoff.queue)
     handle = sum(spans) / len(spans) if spans else DEFAULT_HANDLE_SECONDS
     skills = policy.queues[handoff.queue].skills if handoff.queue in policy.queues else ()
     staff = sum(1 for r in tx.list_reps(tenant.id)

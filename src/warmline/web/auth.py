@@ -29,6 +29,9 @@ async def api_tenant(request: Request) -> Tenant:
     if scheme.lower() == "bearer" and key:
         limiter: RateLimiter = request.app.state.rate_limiter
         limiter.check(hashlib.sha256(key.encode()).hexdigest())
+        cached = svc.tenants.cached_tenant(key.strip())  # no thread hop on the hot path
+        if cached is not None:
+            return cached
         return await run_in_threadpool(svc.tenants.authenticate, key.strip())
     session = request.scope.get("session") or {}
     if session.get("tenant_id"):

@@ -176,6 +176,22 @@ class InMemoryTx:
         self._t.handoffs[key] = _stored_handoff(handoff)
         return True
 
+    def count_ahead(self, tenant_id: str, queue: str, priority: int, created_at: datetime,
+                    exclude_id: str) -> int:
+        return sum(1 for h in self._t.handoffs.values()
+                   if h.tenant_id == tenant_id and h.queue == queue and h.id != exclude_id
+                   and h.status is HandoffStatus.QUEUED
+                   and (h.priority > priority or (h.priority == priority
+                                                  and h.created_at <= created_at)))
+
+    def handle_seconds(self, tenant_id: str, queue: str, limit: int = 200) -> list[float]:
+        done = sorted((h for h in self._t.handoffs.values()
+                       if h.tenant_id == tenant_id and h.queue == queue
+                       and h.status is HandoffStatus.COMPLETED and h.completed_at
+                       and h.accepted_at), key=lambda h: h.completed_at or h.created_at)
+        return [((h.completed_at - h.accepted_at).total_seconds())  # type: ignore[operator]
+                for h in done[-limit:]]
+
     def next_queued(self, tenant_id: str, queue: str) -> Handoff | None:
         queued = self.list_handoffs(tenant_id, statuses=(HandoffStatus.QUEUED,),
                                     queue=queue, limit=1)
