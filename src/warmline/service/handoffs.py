@@ -26,14 +26,14 @@ class HandoffService:
 
     def get(self, tenant: Tenant, handoff_id: str) -> tuple[Handoff, Mapping[str, Any]]:
         """The handoff and its conversation (SPEC §1 JSON, redaction applied by the caller)."""
-        with self.store.transaction() as tx:
+        with self.store.read() as tx:
             handoff = self._load(tx, tenant, handoff_id)
             stored = tx.get_conversation(tenant.id, handoff.conversation_id)
         return handoff, (stored.data if stored else {})
 
     def list(self, tenant: Tenant, *, status: HandoffStatus | None = None,
              queue: str | None = None, limit: int = 100) -> list[Handoff]:
-        with self.store.transaction() as tx:
+        with self.store.read() as tx:
             return tx.list_handoffs(tenant.id, statuses={status} if status else (),
                                     queue=queue, limit=limit)
 
@@ -133,7 +133,7 @@ class HandoffService:
         """Overflow and re-offer for every tenant; the server runs it every second."""
         now = self.clock.now()
         changed = 0
-        with self.store.transaction() as tx:
+        with self.store.read() as tx:
             tenants = tx.list_tenants()
         for tenant in tenants:
             policy = self.tenants.decider_for(tenant).policy
@@ -165,14 +165,14 @@ class RepService:
     dispatcher: Dispatcher
 
     def get(self, tenant: Tenant, rep_id: str) -> Rep:
-        with self.store.transaction() as tx:
+        with self.store.read() as tx:
             rep = tx.get_rep(tenant.id, rep_id)
         if rep is None:
             raise NotFound(f"no rep {rep_id!r}")
         return rep
 
     def list(self, tenant: Tenant) -> list[Rep]:
-        with self.store.transaction() as tx:
+        with self.store.read() as tx:
             return tx.list_reps(tenant.id)
 
     def put(self, tenant: Tenant, rep_id: str, *, name: str | None = None,

@@ -139,6 +139,11 @@ class Store(Protocol):
         begins IMMEDIATE (one writer at a time), so read-then-write never deadlocks."""
         ...
 
+    def read(self) -> AbstractContextManager[Tx]:
+        """A transaction for reads only (GETs, event streams, listings): it never waits for
+        the writer on SQLite. Never write inside it."""
+        ...
+
     def close(self) -> None: ...
 
 

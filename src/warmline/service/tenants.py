@@ -74,7 +74,7 @@ class TenantService:
             return tenant
 
     def get(self, tenant_id: str) -> Tenant:
-        with self.store.transaction() as tx:
+        with self.store.read() as tx:
             tenant = tx.get_tenant(tenant_id)
         if tenant is None:
             raise AuthError("your session's tenant no longer exists; log in again")
@@ -99,7 +99,7 @@ class TenantService:
         if cached is not None:
             return cached
         digest = hash_key(key)
-        with self.store.transaction() as tx:
+        with self.store.read() as tx:
             record = tx.find_api_key(digest)
             tenant = tx.get_tenant(record.tenant_id) if record and not record.revoked else None
         if tenant is None:
@@ -128,7 +128,7 @@ class TenantService:
         return user
 
     def login(self, tenant_name: str, username: str, password: str) -> User:
-        with self.store.transaction() as tx:
+        with self.store.read() as tx:
             tenant = tx.find_tenant(tenant_name)
             user = tx.find_user(tenant.id, username) if tenant else None
         # Hash even when the user is unknown, so timing does not reveal which names exist.

@@ -79,10 +79,10 @@ async def events(request: Request, tenant: TenantDep, svc: ServicesDep,
 
 
 def _read(svc: Services, tenant_id: str, cursor: int) -> list[Event]:
-    with svc.store.transaction() as tx:
+    with svc.store.read() as tx:
         return list(tx.events_after(tenant_id, cursor, 100))
 
 
 def _latest_id(svc: Services, tenant_id: str) -> int:
-    with svc.store.transaction() as tx:
+    with svc.store.read() as tx:
         return tx.latest_event_id(tenant_id)

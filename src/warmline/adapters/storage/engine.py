@@ -21,6 +21,10 @@ class SchemaNotCurrent(AdapterError):
     """The database's schema is not the code's: it has not been migrated (or is newer)."""
 
 
+#: Execution option marking a connection whose transaction only reads.
+READ_ONLY = "warmline_read_only"
+
+
 def database_url(url: str) -> URL:
     """The URL SQLAlchemy should use: `postgresql://` and `postgres://` mean psycopg 3."""
     try:
@@ -73,4 +77,8 @@ def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
     def _on_begin(connection: sa.Connection) -> None:
         # IMMEDIATE takes the write lock up front: a deferred read-then-write transaction
         # fails with "database is locked" under contention, whatever busy_timeout says.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only transactions (`SqlStore.read`) begin deferred: WAL readers never wait.
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")

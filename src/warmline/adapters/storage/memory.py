@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Collection, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any, TypeVar
@@ -278,6 +278,10 @@ class InMemoryStore:
                 raise
             finally:
                 self._owner = None
+
+    def read(self) -> AbstractContextManager[InMemoryTx]:
+        """Reads take the same lock as writes here: the memory store is for tests."""
+        return self.transaction()
 
     def close(self) -> None:
         """Nothing to release; present for the `Store` port."""

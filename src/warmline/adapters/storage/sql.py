@@ -21,7 +21,7 @@ from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus, Tenant
 from warmline.service.ports import ApiKey, Event, StoredConversation, User
 
 from . import rows
-from .engine import SchemaNotCurrent, make_engine, safe_url
+from .engine import READ_ONLY, SchemaNotCurrent, make_engine, safe_url
 from .records import as_utc, contact_reason, started_at
 from .statements import QUEUE_ORDER, statements
 from .tables import api_keys, events, handoffs, reps, tenants, users
@@ -249,6 +249,23 @@ class SqlStore:
         except IntegrityError as err:
             raise Conflict(f"the write conflicts with stored data: {_first_line(err)}"
                            ) from err
+        except OperationalError as err:
+            raise AdapterError(f"database {self.url} failed: {_first_line(err)}",
+                               retryable=True) from err
+        except DBAPIError as err:
+            raise AdapterError(f"database {self.url} failed: {_first_line(err)}") from err
+
+    @contextmanager
+    def read(self) -> Iterator[SqlTx]:
+        """A transaction that only reads: on SQLite it begins deferred and skips the writer
+        lock, so desk polling and GETs never queue behind writes (WAL readers see the last
+        commit). Writing inside it is a bug; SQLite would then fail with "database is
+        locked" under contention."""
+        try:
+            with self._engine.connect() as connection:
+                reader = connection.execution_options(**{READ_ONLY: True})
+                with reader.begin():
+                    yield SqlTx(reader)
         except OperationalError as err:
             raise AdapterError(f"database {self.url} failed: {_first_line(err)}",
                                retryable=True) from err
