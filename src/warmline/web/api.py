@@ -4,7 +4,7 @@ worker thread, JSON out; the services own the transactions."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -138,6 +138,7 @@ async def get_handoff(handoff_id: str, tenant: TenantDep, svc: ServicesDep) -> d
 
 
 def acting_rep(request: Request, body: RepAction) -> str:
+    """The acting rep: the desk session's, else the body's `rep_id`."""
     session = request.scope.get("session") or {}
     rep_id = session.get("rep_id") or body.rep_id
     if not rep_id:
@@ -145,42 +146,39 @@ def acting_rep(request: Request, body: RepAction) -> str:
     return str(rep_id)
 
 
+async def rep_action(request: Request, body: RepAction, action: Callable[[str], Handoff]
+                     ) -> dict[str, Any]:
+    """Run a rep's action in a worker thread, wake the event streams, answer the handoff."""
+    done = await run_in_threadpool(action, acting_rep(request, body))
+    request.app.state.notifier.wake()
+    return handoff_json(done)
+
+
 @router.post("/handoffs/{handoff_id}/accept", summary="A rep accepts (409 if taken)")
 async def accept(handoff_id: str, body: RepAction, request: Request, tenant: TenantDep,
                  svc: ServicesDep) -> dict[str, Any]:
-    done = await run_in_threadpool(svc.handoffs.accept, tenant, handoff_id,
-                                   acting_rep(request, body))
-    request.app.state.notifier.wake()
-    return handoff_json(done)
+    return await rep_action(request, body, lambda rep: svc.handoffs.accept(tenant, handoff_id, rep))
 
 
 @router.post("/handoffs/{handoff_id}/decline", summary="A rep declines; the next rep is offered")
 async def decline(handoff_id: str, body: RepAction, request: Request, tenant: TenantDep,
                   svc: ServicesDep) -> dict[str, Any]:
-    done = await run_in_threadpool(svc.handoffs.decline, tenant, handoff_id,
-                                   acting_rep(request, body))
-    request.app.state.notifier.wake()
-    return handoff_json(done)
+    return await rep_action(request, body, lambda rep: svc.handoffs.decline(tenant, handoff_id, rep))
 
 
 @router.post("/handoffs/{handoff_id}/complete", summary="Finish with outcome and CSAT")
 async def complete(handoff_id: str, body: Complete, request: Request, tenant: TenantDep,
                    svc: ServicesDep) -> dict[str, Any]:
-    done = await run_in_threadpool(
-        lambda: svc.handoffs.complete(tenant, handoff_id, acting_rep(request, body),
-                                      outcome=body.outcome, csat=body.csat,
-                                      ai_was_wrong=body.ai_was_wrong))
-    request.app.state.notifier.wake()
-    return handoff_json(done)
+    return await rep_action(request, body, lambda rep: svc.handoffs.complete(
+        tenant, handoff_id, rep, outcome=body.outcome, csat=body.csat,
+        ai_was_wrong=body.ai_was_wrong))
 
 
 @router.post("/handoffs/{handoff_id}/hand-back", summary="Return the conversation to the AI")
 async def hand_back(handoff_id: str, body: HandBack, request: Request, tenant: TenantDep,
                     svc: ServicesDep) -> dict[str, Any]:
-    done = await run_in_threadpool(svc.handoffs.hand_back, tenant, handoff_id,
-                                   acting_rep(request, body), body.note)
-    request.app.state.notifier.wake()
-    return handoff_json(done)
+    return await rep_action(request, body, lambda rep: svc.handoffs.hand_back(
+        tenant, handoff_id, rep, body.note))
 
 
 def rep_json(rep: Rep) -> dict[str, Any]:
