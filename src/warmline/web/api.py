@@ -157,13 +157,15 @@ async def rep_action(request: Request, body: RepAction, action: Callable[[str], 
 @router.post("/handoffs/{handoff_id}/accept", summary="A rep accepts (409 if taken)")
 async def accept(handoff_id: str, body: RepAction, request: Request, tenant: TenantDep,
                  svc: ServicesDep) -> dict[str, Any]:
-    return await rep_action(request, body, lambda rep: svc.handoffs.accept(tenant, handoff_id, rep))
+    return await rep_action(request, body,
+                            lambda rep: svc.handoffs.accept(tenant, handoff_id, rep))
 
 
 @router.post("/handoffs/{handoff_id}/decline", summary="A rep declines; the next rep is offered")
 async def decline(handoff_id: str, body: RepAction, request: Request, tenant: TenantDep,
                   svc: ServicesDep) -> dict[str, Any]:
-    return await rep_action(request, body, lambda rep: svc.handoffs.decline(tenant, handoff_id, rep))
+    return await rep_action(request, body,
+                            lambda rep: svc.handoffs.decline(tenant, handoff_id, rep))
 
 
 @router.post("/handoffs/{handoff_id}/complete", summary="Finish with outcome and CSAT")
