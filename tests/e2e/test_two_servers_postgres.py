@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -129,3 +130,34 @@ def test_two_servers_share_one_database_without_losing_or_doubling(two_servers) 
     assert all(r["active"] <= r["capacity"] for r in reps)
     for client in clients:
         client.close()
+
+
+def test_an_event_committed_on_one_server_wakes_streams_on_the_other(two_servers) -> None:
+    bases, key = two_servers
+    headers = {"Authorization": f"Bearer {key}"}
+    seen: list[float] = []
+    connected = threading.Event()
+
+    def listen() -> None:
+        with httpx.Client(base_url=bases[0], headers=headers, timeout=20) as client, \
+                client.stream("GET", "/v1/events") as stream:
+            for line in stream.iter_lines():
+                connected.set()
+                if line == "event: handoff.created":
+                    seen.append(time.perf_counter())
+                    return
+
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    assert connected.wait(10)
+    time.sleep(0.3)  # the stream is now waiting (its fallback poll is 5 s on PostgreSQL)
+    posted = time.perf_counter()
+    body = {"turns": [{"speaker": "customer", "text": "please cancel",
+                       "at": "2026-11-24T10:00:00Z"}]}
+    response = httpx.post(f"{bases[1]}/v1/conversations/x1/turns", json=body, headers=headers)
+    assert response.status_code == 200
+    listener.join(timeout=10)
+    assert seen, "the event never reached the other server's stream"
+    latency = seen[0] - posted
+    print(f"cross-worker event latency: {latency * 1000:.0f} ms")
+    assert latency < 1.5  # far under the 5 s poll: LISTEN/NOTIFY woke the stream

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
 from warmline import __version__
+from warmline.adapters.storage.listener import listen_for_events, listen_url
 from warmline.bootstrap import Services
 from warmline.web import api, events
 from warmline.web.desk import install_desk
@@ -33,13 +34,19 @@ async def _sweep_forever(services: Services) -> None:
 
 
 def create_app(services: Services, *, sweep: bool = True) -> FastAPI:
+    listen = listen_url(services.store)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(_sweep_forever(services)) if sweep else None
+        tasks = [asyncio.create_task(_sweep_forever(services))] if sweep else []
+        if listen is not None:
+            notifier: events.Notifier = app.state.notifier
+            tasks.append(asyncio.create_task(
+                listen_for_events(listen, lambda _tenant: notifier.wake())))
         try:
             yield
         finally:
-            if task is not None:
+            for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -49,6 +56,7 @@ def create_app(services: Services, *, sweep: bool = True) -> FastAPI:
                               "person. See docs/api.md.")
     app.state.services = services
     app.state.notifier = events.Notifier()
+    app.state.poll_seconds = events.LISTEN_POLL_SECONDS if listen else events.POLL_SECONDS
     app.state.rate_limiter = RateLimiter(services.settings.rate_limit_per_second,
                                          services.settings.rate_limit_burst)
     secret = services.settings.secret_key

@@ -18,30 +18,38 @@ from warmline.web.auth import ServicesDep, TenantDep
 
 router = APIRouter()
 POLL_SECONDS = 0.5
+"""How often a stream re-reads the event log when nothing woke it (no LISTEN available)."""
+LISTEN_POLL_SECONDS = 5.0
+"""The same, when PostgreSQL LISTEN wakes streams on every commit of any worker."""
 HEARTBEAT_SECONDS = 15.0
 
 
 class Notifier:
-    """Wakes this process's event streams after a commit."""
+    """Wakes this process's event streams after a commit (here, or — through PostgreSQL
+    LISTEN — in any worker). A generation count makes it race-free: a stream that read
+    nothing waits only if no wake happened since it started reading."""
 
     def __init__(self) -> None:
+        self.generation = 0
         self._event: asyncio.Event | None = None
 
-    def _get(self) -> asyncio.Event:
+    def _current(self) -> asyncio.Event:
         if self._event is None:
             self._event = asyncio.Event()
         return self._event
 
     def wake(self) -> None:
-        self._get().set()
+        self.generation += 1
+        event, self._event = self._current(), asyncio.Event()
+        event.set()  # wakes every stream waiting on the old event
 
-    async def wait(self, timeout: float) -> None:
-        event = self._get()
+    async def wait(self, timeout: float, seen: int) -> None:
+        if self.generation != seen:
+            return
         try:
-            await asyncio.wait_for(event.wait(), timeout)
+            await asyncio.wait_for(self._current().wait(), timeout)
         except TimeoutError:
             return
-        event.clear()
 
 
 @router.get("/v1/events", summary="Server-sent events (handoff.*, turn.appended, rep.updated)")
@@ -58,7 +66,9 @@ async def events(request: Request, tenant: TenantDep, svc: ServicesDep,
         cursor = start
         idle = 0.0
         yield "retry: 1000\n\n"
+        poll = request.app.state.poll_seconds
         while not await request.is_disconnected():
+            seen = notifier.generation
             batch = await run_in_threadpool(_read, svc, tenant.id, cursor)
             for event in batch:
                 cursor = event.id
@@ -68,8 +78,8 @@ async def events(request: Request, tenant: TenantDep, svc: ServicesDep,
             if batch:
                 idle = 0.0
                 continue
-            await notifier.wait(POLL_SECONDS)
-            idle += POLL_SECONDS
+            await notifier.wait(poll, seen)
+            idle += poll
             if idle >= HEARTBEAT_SECONDS:
                 idle = 0.0
                 yield ": keep-alive\n\n"

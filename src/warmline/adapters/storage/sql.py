@@ -29,12 +29,18 @@ from .tables import api_keys, events, handoffs, reps, tenants, users
 __all__ = ["SchemaNotCurrent", "SqlStore", "SqlTx"]
 
 
+#: The PostgreSQL channel that says "tenant X has new events".
+EVENTS_CHANNEL = "warmline_events"
+
+
 class SqlTx:
     """One transaction on one connection; see `warmline.service.ports.Tx`."""
 
     def __init__(self, connection: sa.Connection) -> None:
         self._c = connection
         self._s = statements(connection.dialect.name)
+        self.notify_tenants: set[str] = set()
+        """Tenants whose events this transaction added: one NOTIFY each at commit."""
 
     # tenants, keys, users
 
@@ -210,7 +216,18 @@ class SqlTx:
         event_id: int = self._c.execute(self._s.add_event, {
             "tenant_id": tenant_id, "type": type, "payload": payload, "created_at": as_utc(at),
         }).scalar_one()
+        self.notify_tenants.add(tenant_id)
         return event_id
+
+    def notify(self) -> None:
+        """On PostgreSQL, one NOTIFY per tenant per transaction, carrying only the tenant id;
+        PostgreSQL delivers it at commit (and drops it on rollback). Listeners re-read the
+        event table, so a missed notification only delays, never loses, an event."""
+        if self._c.dialect.name != "postgresql":
+            return
+        for tenant_id in sorted(self.notify_tenants):
+            self._c.execute(sa.text("SELECT pg_notify(:channel, :tenant)"),
+                            {"channel": EVENTS_CHANNEL, "tenant": tenant_id})
 
     def events_after(self, tenant_id: str, after_id: int, limit: int = 100) -> list[Event]:
         found = self._c.execute(self._s.events_after,
@@ -245,7 +262,9 @@ class SqlStore:
     def transaction(self) -> Iterator[SqlTx]:
         try:
             with self._writer, self._engine.begin() as connection:
-                yield SqlTx(connection)
+                tx = SqlTx(connection)
+                yield tx
+                tx.notify()
         except IntegrityError as err:
             raise Conflict(f"the write conflicts with stored data: {_first_line(err)}"
                            ) from err
