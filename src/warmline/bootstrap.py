@@ -20,6 +20,7 @@ from warmline.core.policy import Policy
 from warmline.service.deciding import Decider
 from warmline.service.dispatch import Dispatcher
 from warmline.service.handoffs import HandoffService, RepService
+from warmline.service.metrics import MetricsService
 from warmline.service.ports import Clock, Store, Summarizer
 from warmline.service.tenants import TenantService
 from warmline.service.turns import TurnService
@@ -64,6 +65,7 @@ class Services:
     handoffs: HandoffService
     reps: RepService
     dispatcher: Dispatcher
+    metrics: MetricsService
 
     def close(self) -> None:
         self.store.close()
@@ -100,4 +102,5 @@ def build_services(settings: Settings, *, store: Store | None = None,
         settings=settings, store=store, clock=clock, tenants=tenants,
         turns=TurnService(store, clock, tenants, dispatcher),
         handoffs=HandoffService(store, clock, tenants, dispatcher),
-        reps=RepService(store, clock, tenants, dispatcher), dispatcher=dispatcher)
+        reps=RepService(store, clock, tenants, dispatcher), dispatcher=dispatcher,
+        metrics=MetricsService(store, clock))

@@ -76,6 +76,7 @@ Warmline demo is running ({settings.db}).
 
   Rep desk:    {base_url}/desk   tenant: {DEMO_TENANT}   user: rep   password: {DEMO_PASSWORD}
   Supervisor:  {base_url}/desk/supervisor   user: lead   password: {DEMO_PASSWORD}
+  Dashboard:   {base_url}/dashboard   (log in as lead)
   API:         {base_url}/v1  (OpenAPI: {base_url}/docs)   API key: {key}
 
 Simulated AI agents are posting conversations; simulated reps accept and complete them.

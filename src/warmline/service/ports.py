@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from warmline.core.conversation import Contact
 from warmline.core.decision import Brief
 from warmline.core.handoff import Handoff, HandoffStatus, Rep, Role, Tenant
+from warmline.core.metrics import CustomerContact
 
 
 class Summarizer(Protocol):
@@ -113,6 +114,23 @@ class Tx(Protocol):
     def next_queued(self, tenant_id: str, queue: str) -> Handoff | None:
         """The queue's next handoff (highest priority, then oldest), locked for this
         transaction where the database can (FOR UPDATE SKIP LOCKED)."""
+        ...
+
+    # metrics: windows are half-open, since <= t < until
+    def handoffs_between(self, tenant_id: str, since: datetime, until: datetime,
+                         limit: int = 100_000) -> list[Handoff]:
+        """Handoffs created in the window, oldest first (then by id), at most `limit`."""
+        ...
+    def conversations_between(self, tenant_id: str, since: datetime, until: datetime
+                              ) -> int:
+        """Conversations decided in the window: those whose last decision (`updated_at`)
+        falls in it, plus those with a handoff created in it that were decided again after
+        `until` — so every conversation escalated in the window is counted."""
+        ...
+    def contacts_between(self, tenant_id: str, since: datetime, until: datetime,
+                         customer_keys: Collection[str]) -> list[CustomerContact]:
+        """The conversations of these customers that started in the window (their
+        `started_at`, else their last update), oldest first."""
         ...
 
     # reps

@@ -17,6 +17,7 @@ from warmline import __version__
 from warmline.adapters.storage.listener import listen_for_events, listen_url
 from warmline.bootstrap import Services
 from warmline.web import api, events
+from warmline.web.dashboard import install_metrics
 from warmline.web.desk import install_desk
 from warmline.web.errors import install_error_handlers
 from warmline.web.ratelimit import RateLimiter
@@ -73,4 +74,5 @@ def create_app(services: Services, *, sweep: bool = True) -> FastAPI:
     app.include_router(api.router)
     app.include_router(events.router)
     install_desk(app)
+    install_metrics(app)
     return app

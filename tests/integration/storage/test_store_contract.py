@@ -15,6 +15,7 @@ import pytest
 from warmline.adapters.storage.sql import SqlStore
 from warmline.core.errors import Conflict
 from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus, Role, Tenant, pick_rep
+from warmline.core.metrics import CustomerContact
 from warmline.service.ports import ApiKey, Store, StoredConversation, User
 
 T0 = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)
@@ -271,6 +272,102 @@ def test_list_handoffs_filters_by_status_and_queue_in_queue_order(
                 "h-2", "h-3", "h-1"]
         assert [h.id for h in tx.list_handoffs(tenant.id, queue="support", limit=2)] == [
             "h-2", "h-4"]
+
+
+# --- metrics -------------------------------------------------------------------------------
+
+
+def _other_tenant(store: Store) -> Tenant:
+    other = Tenant(id="t-globex", name="Globex")
+    with store.transaction() as tx:
+        tx.create_tenant(other)
+    return other
+
+
+def test_handoffs_between_is_the_windows_handoffs_oldest_first(store: Store, tenant: Tenant
+                                                               ) -> None:
+    other = _other_tenant(store)
+    since, until = T0, T0 + timedelta(hours=1)
+    with store.transaction() as tx:
+        for handoff_id, at in (("h-before", since - timedelta(seconds=1)),
+                               ("h-last", until - timedelta(seconds=1)),
+                               ("h-b", since), ("h-a", since),  # same instant: by id
+                               ("h-mid", since + timedelta(minutes=30)),
+                               ("h-at-end", until)):  # the window is [since, until)
+            tx.add_handoff(make_handoff(id=handoff_id, created_at=at))
+        tx.add_handoff(make_handoff(id="h-other", tenant_id=other.id, created_at=since))
+    with store.read() as tx:
+        found = tx.handoffs_between(tenant.id, since.astimezone(EST), until)
+        first_two = tx.handoffs_between(tenant.id, since, until, limit=2)
+    assert [h.id for h in found] == ["h-a", "h-b", "h-mid", "h-last"]
+    assert found[0] == make_handoff(id="h-a", created_at=since)
+    assert [h.id for h in first_two] == ["h-a", "h-b"]
+
+
+def test_conversations_between_counts_every_conversation_decided_in_the_window(
+        store: Store, tenant: Tenant) -> None:
+    other = _other_tenant(store)
+    since, until = T0, T0 + timedelta(days=1)
+    with store.transaction() as tx:
+        tx.add_handoff(make_handoff(id="h-1", conversation_id="c-late", created_at=T0))
+        tx.add_handoff(make_handoff(id="h-2", conversation_id="c-late-old",
+                                    created_at=T0 - timedelta(days=1)))
+        for conversation in (
+            make_conversation("c-first", since),
+            make_conversation("c-mid", since + timedelta(hours=5)),
+            make_conversation("c-before", since - timedelta(seconds=1)),
+            make_conversation("c-at-end", until),
+            # Escalated in the window, then decided again after it: still counted.
+            replace(make_conversation("c-late", since), updated_at=until + timedelta(hours=2)),
+            # Escalated before the window and decided after it: not counted.
+            replace(make_conversation("c-late-old", since),
+                    updated_at=until + timedelta(hours=2)),
+            make_conversation("c-other", since, tenant_id=other.id),
+        ):
+            tx.save_conversation(conversation)
+    with store.read() as tx:
+        assert tx.conversations_between(tenant.id, since, until) == 3
+        assert tx.conversations_between(other.id, since, until) == 1
+        assert tx.conversations_between(tenant.id, until + timedelta(days=1),
+                                        until + timedelta(days=2)) == 0
+
+
+def test_contacts_between_are_the_customers_conversations_started_in_the_window(
+        store: Store, tenant: Tenant) -> None:
+    other = _other_tenant(store)
+    since, until = T0, T0 + timedelta(days=14)
+    with store.transaction() as tx:
+        for conversation in (
+            make_conversation("c-2", since + timedelta(days=2)),
+            make_conversation("c-1", since),
+            make_conversation("c-before", since - timedelta(seconds=1)),
+            make_conversation("c-at-end", until),
+            make_conversation("c-8", since + timedelta(days=1), customer_key="cust-8"),
+            make_conversation("c-9", since + timedelta(days=1), customer_key="cust-9"),
+            make_conversation("c-nobody", since + timedelta(days=1), customer_key=None),
+            make_conversation("c-other", since, tenant_id=other.id),
+        ):
+            tx.save_conversation(conversation)
+    with store.read() as tx:
+        found = tx.contacts_between(tenant.id, since, until, {"cust-77", "cust-8", "nobody"})
+        none = tx.contacts_between(tenant.id, since, until, ())
+    assert found == [
+        CustomerContact("cust-77", "c-1", since),
+        CustomerContact("cust-8", "c-8", since + timedelta(days=1)),
+        CustomerContact("cust-77", "c-2", since + timedelta(days=2)),
+    ]
+    assert none == []
+
+
+def test_contacts_between_reads_many_customers_at_once(store: Store, tenant: Tenant) -> None:
+    keys = [f"cust-{i}" for i in range(1, 1201)]  # more than one IN list's worth
+    with store.transaction() as tx:
+        for i, key in enumerate(keys):
+            tx.save_conversation(make_conversation(f"c-{i}", T0 + timedelta(seconds=i),
+                                                   customer_key=key))
+    with store.read() as tx:
+        found = tx.contacts_between(tenant.id, T0, T0 + timedelta(days=1), keys)
+    assert [c.customer_key for c in found] == keys
 
 
 # --- reps ----------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from warmline.core.handoff import (
     Tenant,
     queue_order,
 )
+from warmline.core.metrics import CustomerContact
 from warmline.service.ports import ApiKey, Event, StoredConversation, User
 
 from .records import as_json, as_utc, contact_reason, maybe_utc, started_at
@@ -196,6 +197,38 @@ class InMemoryTx:
         queued = self.list_handoffs(tenant_id, statuses=(HandoffStatus.QUEUED,),
                                     queue=queue, limit=1)
         return queued[0] if queued else None
+
+    # metrics
+
+    def handoffs_between(self, tenant_id: str, since: datetime, until: datetime,
+                         limit: int = 100_000) -> list[Handoff]:
+        start, end = as_utc(since), as_utc(until)
+        found = sorted((h for (tenant, _), h in self._t.handoffs.items()
+                        if tenant == tenant_id and start <= h.created_at < end),
+                       key=lambda h: (h.created_at, h.id))
+        return _copy(found[:limit])
+
+    def conversations_between(self, tenant_id: str, since: datetime, until: datetime
+                              ) -> int:
+        start, end = as_utc(since), as_utc(until)
+        escalated = {h.conversation_id for (tenant, _), h in self._t.handoffs.items()
+                     if tenant == tenant_id and start <= h.created_at < end}
+        return sum(1 for (tenant, conversation_id), c in self._t.conversations.items()
+                   if tenant == tenant_id and c.updated_at is not None
+                   and (start <= c.updated_at < end
+                        or (c.updated_at >= end and conversation_id in escalated)))
+
+    def contacts_between(self, tenant_id: str, since: datetime, until: datetime,
+                         customer_keys: Collection[str]) -> list[CustomerContact]:
+        start, end, keys = as_utc(since), as_utc(until), set(customer_keys)
+        found = []
+        for (tenant, conversation_id), c in self._t.conversations.items():
+            if tenant != tenant_id or c.customer_key is None or c.customer_key not in keys:
+                continue
+            at = started_at(c.data, c.updated_at)
+            if at is not None and start <= at < end:
+                found.append(CustomerContact(c.customer_key, conversation_id, at))
+        return sorted(found, key=lambda contact: (contact.at, contact.conversation_id))
 
     # reps
 

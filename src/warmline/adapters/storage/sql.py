@@ -18,15 +18,18 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from warmline.core.conversation import Contact
 from warmline.core.errors import AdapterError, Conflict
 from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus, Tenant
+from warmline.core.metrics import CustomerContact
 from warmline.service.ports import ApiKey, Event, StoredConversation, User
 
 from . import rows
 from .engine import READ_ONLY, SchemaNotCurrent, make_engine, safe_url
 from .records import as_utc, contact_reason, started_at
 from .statements import QUEUE_ORDER, statements
-from .tables import api_keys, events, handoffs, reps, tenants, users
+from .tables import api_keys, conversations, events, handoffs, reps, tenants, users
 
 __all__ = ["SchemaNotCurrent", "SqlStore", "SqlTx"]
+
+_KEYS_PER_QUERY = 500
 
 
 #: The PostgreSQL channel that says "tenant X has new events".
@@ -173,6 +176,45 @@ class SqlTx:
             .order_by(*QUEUE_ORDER).limit(1)
             .with_for_update(skip_locked=True)).first()
         return rows.handoff(row) if row else None
+
+    # metrics
+
+    def handoffs_between(self, tenant_id: str, since: datetime, until: datetime,
+                         limit: int = 100_000) -> list[Handoff]:
+        h = handoffs.c
+        query = (sa.select(handoffs)
+                 .where(h.tenant_id == tenant_id, h.created_at >= as_utc(since),
+                        h.created_at < as_utc(until))
+                 .order_by(h.created_at, h.id).limit(limit))
+        return [rows.handoff(row) for row in self._c.execute(query)]
+
+    def conversations_between(self, tenant_id: str, since: datetime, until: datetime
+                              ) -> int:
+        c, h = conversations.c, handoffs.c
+        start, end = as_utc(since), as_utc(until)
+        decided = sa.select(sa.func.count()).select_from(conversations).where(
+            c.tenant_id == tenant_id, c.updated_at >= start, c.updated_at < end)
+        # Escalated in the window but decided again after it (turns after the handoff).
+        later = (sa.select(sa.func.count(sa.distinct(c.id)))
+                 .select_from(conversations.join(handoffs, sa.and_(
+                     h.tenant_id == c.tenant_id, h.conversation_id == c.id)))
+                 .where(c.tenant_id == tenant_id, c.updated_at >= end,
+                        h.created_at >= start, h.created_at < end))
+        return int(self._c.execute(decided).scalar() or 0) + int(
+            self._c.execute(later).scalar() or 0)
+
+    def contacts_between(self, tenant_id: str, since: datetime, until: datetime,
+                         customer_keys: Collection[str]) -> list[CustomerContact]:
+        c, keys = conversations.c, sorted(set(customer_keys))
+        found: list[CustomerContact] = []
+        # Chunks keep the IN list under SQLite's bound-parameter limit.
+        for i in range(0, len(keys), _KEYS_PER_QUERY):
+            query = sa.select(c.customer_key, c.id, c.started_at).where(
+                c.tenant_id == tenant_id, c.customer_key.in_(keys[i:i + _KEYS_PER_QUERY]),
+                c.started_at >= as_utc(since), c.started_at < as_utc(until))
+            found.extend(CustomerContact(key, conversation_id, at)
+                         for key, conversation_id, at in self._c.execute(query))
+        return sorted(found, key=lambda contact: (contact.at, contact.conversation_id))
 
     # reps
 

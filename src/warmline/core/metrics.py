@@ -1,0 +1,357 @@
+"""The SPEC §6 metrics of a time window, computed from handoff values (no IO): the caller
+passes the window's handoffs, how many conversations were decided in it, the customers'
+later contacts and what waits now. `Metrics.to_dict()` is the JSON of `GET /v1/metrics`:
+
+```
+window          {since, until}: ISO times in UTC; the window is since <= t < until
+filters         {queue, question_type, mode, rule}: null when not filtering
+conversations   conversations decided in the window (the escalation-rate denominator)
+handoffs        handoffs created in the window that pass the filters
+escalation      {rate, by_reason{code}, by_rule{rule}, by_question_type{label}}: RATE each;
+                escalated conversations / conversations, so every by_* rate shares the
+                overall denominator ("unknown" collects handoffs without a question type)
+handoff_time    {accepted, p50_seconds, p90_seconds, p99_seconds, under_10s: RATE,
+                 histogram: [{low, high, count}]}: created -> accepted, accepted ones only;
+                percentiles interpolate linearly; the last bucket's high is null
+csat            {warm: MEAN, cold: MEAN, ...}: CSAT of handoffs with one, by mode
+repeat_contact  {window_days, overall: RATE, warm: RATE, cold: RATE, ...}: handoffs whose
+                customer contacts again (another conversation) within window_days after the
+                handoff, among handoffs with a known customer. Handoffs younger than
+                window_days have had less time to see a repeat.
+abandonment     RATE: handoffs abandoned (customer left before pickup) / handoffs
+failures        {rate: RATE, by_type{type}: count}: failed or abandoned transfers; the type
+                is the failure's outcome (declined, no_answer, voicemail ...), "caller_left"
+                for abandoned ones, "failed" when no outcome was recorded
+by_status       {status: count} for every handoff status
+queues          {queue: {waiting, callbacks, longest_wait_seconds}}: now, not the window
+truncated       true when the store held more handoffs than were read (numbers are partial)
+
+RATE = {count, total, value, low, high}   Wilson 95 %; value/low/high null when total is 0
+MEAN = {n, mean, low, high}               seeded bootstrap 95 %; null when n is 0
+```
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from warmline.core.estimate import Mean, Rate, bootstrap_mean, percentile
+from warmline.core.handoff import Handoff, HandoffStatus
+from warmline.core.policy import Mode
+
+#: Handoff-time histogram bucket edges in seconds: [low, high), the last one open-ended.
+HISTOGRAM_EDGES = (0, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300)
+#: The SPEC's handoff-time target: "the share under 10 s".
+TARGET_SECONDS = 10.0
+UNKNOWN = "unknown"
+WAITING = frozenset({HandoffStatus.QUEUED, HandoffStatus.OFFERED})
+MODES = tuple(m.value for m in Mode)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerContact:
+    """A customer's conversation: when it started, for repeat contacts."""
+
+    customer_key: str
+    conversation_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsFilter:
+    """Narrows the handoffs measured; the escalation denominator stays all conversations."""
+
+    queue: str | None = None
+    question_type: str | None = None
+    mode: str | None = None
+    rule: str | None = None
+
+    def keeps(self, handoff: Handoff) -> bool:
+        return ((self.queue is None or handoff.queue == self.queue)
+                and (self.mode is None or handoff.mode == self.mode)
+                and (self.question_type is None
+                     or (question_type_of(handoff) or UNKNOWN) == self.question_type)
+                and (self.rule is None
+                     or any(rule == self.rule for _, rule in reasons_of(handoff))))
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"queue": self.queue, "question_type": self.question_type, "mode": self.mode,
+                "rule": self.rule}
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    rate: Rate
+    by_reason: Mapping[str, Rate]
+    by_rule: Mapping[str, Rate]
+    by_question_type: Mapping[str, Rate]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rate": self.rate.to_dict(), "by_reason": _rates(self.by_reason),
+                "by_rule": _rates(self.by_rule),
+                "by_question_type": _rates(self.by_question_type)}
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    low: float
+    high: float | None
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffTime:
+    accepted: int
+    p50: float | None
+    p90: float | None
+    p99: float | None
+    under_10s: Rate
+    histogram: tuple[Bucket, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"accepted": self.accepted, "p50_seconds": _seconds(self.p50),
+                "p90_seconds": _seconds(self.p90), "p99_seconds": _seconds(self.p99),
+                "under_10s": self.under_10s.to_dict(),
+                "histogram": [{"low": b.low, "high": b.high, "count": b.count}
+                              for b in self.histogram]}
+
+
+@dataclass(frozen=True, slots=True)
+class QueueWait:
+    waiting: int
+    callbacks: int
+    longest_wait_seconds: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    since: datetime
+    until: datetime
+    filters: MetricsFilter
+    conversations: int
+    handoffs: int
+    escalation: Escalation
+    handoff_time: HandoffTime
+    csat: Mapping[str, Mean]
+    repeat_window_days: int
+    repeat_contact: Mapping[str, Rate]
+    """By mode, plus "overall"."""
+    abandonment: Rate
+    failures: Rate
+    failure_types: Mapping[str, int]
+    by_status: Mapping[str, int]
+    queues: Mapping[str, QueueWait] = field(default_factory=dict)
+    truncated: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of `GET /v1/metrics`; the module docstring lists every key."""
+        return {
+            "window": {"since": self.since.astimezone(UTC).isoformat(),
+                       "until": self.until.astimezone(UTC).isoformat()},
+            "filters": self.filters.to_dict(),
+            "conversations": self.conversations,
+            "handoffs": self.handoffs,
+            "escalation": self.escalation.to_dict(),
+            "handoff_time": self.handoff_time.to_dict(),
+            "csat": {mode: mean.to_dict() for mode, mean in self.csat.items()},
+            "repeat_contact": {"window_days": self.repeat_window_days,
+                               **_rates(self.repeat_contact)},
+            "abandonment": self.abandonment.to_dict(),
+            "failures": {"rate": self.failures.to_dict(), "by_type": dict(self.failure_types)},
+            "by_status": dict(self.by_status),
+            "queues": {name: {"waiting": q.waiting, "callbacks": q.callbacks,
+                              "longest_wait_seconds": _seconds(q.longest_wait_seconds)}
+                       for name, q in self.queues.items()},
+            "truncated": self.truncated,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """What `measure` reads: the window's bounds and everything the store knows of it."""
+
+    since: datetime
+    until: datetime
+    handoffs: Sequence[Handoff]
+    """Handoffs created in the window, unfiltered (they are contacts too)."""
+    conversations: int
+    contacts: Sequence[CustomerContact] = ()
+    """The handoffs' customers' conversations, up to `repeat_window_days` past `until`."""
+    open_handoffs: Sequence[Handoff] = ()
+    """Handoffs that are waiting now (queued, offered, callback), for queue waits."""
+    now: datetime | None = None
+    truncated: bool = False
+
+
+def measure(window: Window, filters: MetricsFilter | None = None, *,
+            repeat_window_days: int = 7) -> Metrics:
+    """Every SPEC §6 metric this slice covers, for the handoffs `filters` keeps."""
+    filters = filters or MetricsFilter()
+    kept = [h for h in window.handoffs if filters.keeps(h)]
+    statuses = Counter(h.status.value for h in kept)
+    abandoned = statuses[HandoffStatus.ABANDONED.value]
+    types = failure_types(kept)
+    return Metrics(
+        since=window.since, until=window.until, filters=filters,
+        conversations=window.conversations, handoffs=len(kept),
+        escalation=escalation(kept, window.conversations),
+        handoff_time=handoff_time(kept), csat=csat_by_mode(kept),
+        repeat_window_days=repeat_window_days,
+        repeat_contact=repeat_contact(kept, contacts_by_customer(window),
+                                      timedelta(days=repeat_window_days)),
+        abandonment=Rate(abandoned, len(kept)),
+        failures=Rate(sum(types.values()), len(kept)), failure_types=types,
+        by_status={s.value: statuses[s.value] for s in HandoffStatus},
+        queues=queue_waits([h for h in window.open_handoffs if filters.keeps(h)],
+                           window.now or window.until),
+        truncated=window.truncated)
+
+
+# --- the metrics, one function each ------------------------------------------------------
+
+
+def escalation(handoffs: Sequence[Handoff], conversations: int) -> Escalation:
+    """Escalated conversations (distinct: a handed-back conversation may escalate again) over
+    all conversations. The denominator is never below the numerator, so a conversation the
+    caller missed cannot push a rate past 100 %."""
+    escalated = {h.conversation_id for h in handoffs}
+    total = max(conversations, len(escalated))
+    by_reason: dict[str, set[str]] = defaultdict(set)
+    by_rule: dict[str, set[str]] = defaultdict(set)
+    by_type: dict[str, set[str]] = defaultdict(set)
+    for h in handoffs:
+        for code, rule in reasons_of(h):
+            by_reason[code].add(h.conversation_id)
+            by_rule[rule].add(h.conversation_id)
+        by_type[question_type_of(h) or UNKNOWN].add(h.conversation_id)
+
+    def rates(groups: Mapping[str, set[str]]) -> dict[str, Rate]:
+        return {k: Rate(len(v), total) for k, v in _top(groups, len)}
+
+    return Escalation(Rate(len(escalated), total), rates(by_reason), rates(by_rule),
+                      rates(by_type))
+
+
+def handoff_time(handoffs: Sequence[Handoff]) -> HandoffTime:
+    """Created (the escalation decided) -> accepted, over handoffs a rep accepted."""
+    waits = sorted(max(0.0, (h.accepted_at - h.created_at).total_seconds())
+                   for h in handoffs if h.accepted_at is not None)
+    under = bisect.bisect_left(waits, TARGET_SECONDS)
+    buckets = []
+    for low, high in itertools.pairwise((*HISTOGRAM_EDGES, None)):
+        assert low is not None
+        start = bisect.bisect_left(waits, low)
+        end = len(waits) if high is None else bisect.bisect_left(waits, high)
+        buckets.append(Bucket(low, high, end - start))
+    return HandoffTime(len(waits), percentile(waits, 50), percentile(waits, 90),
+                       percentile(waits, 99), Rate(under, len(waits)), tuple(buckets))
+
+
+def csat_by_mode(handoffs: Sequence[Handoff]) -> dict[str, Mean]:
+    """Mean CSAT with a bootstrap interval per mode; warm and cold are always present."""
+    scores: dict[str, list[float]] = {mode: [] for mode in MODES}
+    for h in handoffs:
+        if h.csat is not None:
+            scores.setdefault(h.mode, []).append(float(h.csat))
+    return {mode: bootstrap_mean(values) for mode, values in scores.items()}
+
+
+def contacts_by_customer(window: Window) -> dict[str, list[tuple[datetime, str]]]:
+    """Each customer's contacts, (time, conversation id) sorted by time: the given
+    conversations plus the window's handoffs (a handoff is a contact at its creation)."""
+    found: dict[str, set[tuple[datetime, str]]] = defaultdict(set)
+    for c in window.contacts:
+        found[c.customer_key].add((c.at, c.conversation_id))
+    for h in window.handoffs:
+        if h.customer_key:
+            found[h.customer_key].add((h.created_at, h.conversation_id))
+    return {key: sorted(items) for key, items in found.items()}
+
+
+def repeat_contact(handoffs: Sequence[Handoff],
+                   contacts: Mapping[str, Sequence[tuple[datetime, str]]],
+                   within: timedelta) -> dict[str, Rate]:
+    """Per mode (and "overall"): handoffs whose customer has a contact in another
+    conversation in (created_at, created_at + within]. Handoffs with no customer are left
+    out: nobody can tell whether they came back."""
+    hits: dict[str, list[bool]] = {"overall": [], **{mode: [] for mode in MODES}}
+    for h in handoffs:
+        if not h.customer_key:
+            continue
+        mine = contacts.get(h.customer_key, ())
+        start = bisect.bisect_right(mine, (h.created_at, "\U0010ffff"))
+        came_back = any(conversation != h.conversation_id
+                        for at, conversation in mine[start:]
+                        if at <= h.created_at + within)
+        hits["overall"].append(came_back)
+        hits.setdefault(h.mode, []).append(came_back)
+    return {mode: Rate(sum(flags), len(flags)) for mode, flags in hits.items()}
+
+
+def failure_types(handoffs: Iterable[Handoff]) -> dict[str, int]:
+    """Failed and abandoned transfers by type, most frequent first."""
+    types: Counter[str] = Counter()
+    for h in handoffs:
+        if h.status is HandoffStatus.ABANDONED:
+            types["caller_left"] += 1
+        elif h.status is HandoffStatus.FAILED:
+            types[_slug(h.outcome) or "failed"] += 1
+    return dict(_top(types, lambda n: n))
+
+
+def queue_waits(open_handoffs: Iterable[Handoff], now: datetime) -> dict[str, QueueWait]:
+    """Per queue, now: handoffs waiting for pickup (queued or offered), scheduled callbacks,
+    and how long the longest-waiting one has waited."""
+    waits: dict[str, list[float]] = defaultdict(list)
+    callbacks: Counter[str] = Counter()
+    for h in open_handoffs:
+        if h.status in WAITING:
+            waits[h.queue].append(max(0.0, (now - h.created_at).total_seconds()))
+        elif h.status is HandoffStatus.CALLBACK:
+            callbacks[h.queue] += 1
+    names = sorted(set(waits) | set(callbacks))
+    return {q: QueueWait(len(waits[q]), callbacks[q], max(waits[q], default=None))
+            for q in names}
+
+
+# --- reading a stored decision --------------------------------------------------------------
+
+
+def reasons_of(handoff: Handoff) -> list[tuple[str, str]]:
+    """The decision's (reason code, rule) pairs; malformed entries are skipped."""
+    reasons = handoff.decision.get("reasons")
+    if not isinstance(reasons, list):
+        return []
+    return [(str(r["code"]), str(r.get("rule") or r["code"])) for r in reasons
+            if isinstance(r, Mapping) and r.get("code")]
+
+
+def question_type_of(handoff: Handoff) -> str | None:
+    signals = handoff.decision.get("signals")
+    found = signals.get("question_type") if isinstance(signals, Mapping) else None
+    label = found.get("label") if isinstance(found, Mapping) else None
+    return label if isinstance(label, str) and label else None
+
+
+def _top(groups: Mapping[str, T], size: Callable[[T], int]) -> list[tuple[str, T]]:
+    """Largest group first, then by name: the order the dashboard and JSON show."""
+    return sorted(groups.items(), key=lambda item: (-size(item[1]), item[0]))
+
+
+def _rates(rates: Mapping[str, Rate]) -> dict[str, Any]:
+    return {key: rate.to_dict() for key, rate in rates.items()}
+
+
+def _seconds(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def _slug(text: str | None) -> str:
+    return "_".join((text or "").strip().lower().replace("-", " ").split())[:60]
