@@ -6,18 +6,16 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from warmline.core.errors import PolicyError, Problem
+from warmline.core.errors import PolicyError
 from warmline.core.hours import ALWAYS, Hours, HoursSyntaxError, parse_hours
 from warmline.core.policy import (
     DEFAULT_REDACT,
     REDACT_KINDS,
     VERTICAL_FLOORS,
     Defaults,
-    Mode,
     NotifyTarget,
     Overflow,
     Policy,
@@ -30,9 +28,8 @@ from warmline.core.policy import (
     Trigger,
     Vertical,
 )
+from warmline.core.policy_context import Path, PolicyReader, no_location, show
 from warmline.core.rules import Locator, compile_rule
-
-Path = tuple[str | int, ...]
 
 TOP_KEYS = (
     "version", "name", "vertical", "floor", "timezone", "business_hours", "defaults", "signals",
@@ -49,116 +46,6 @@ _QUEUE_KEYS = ("skills", "hours", "overflow", "transfer", "agent", "phone", "lab
 _SAY_KEYS = ("escalate", "hold", "callback")
 
 
-def _no_location(_: Path) -> tuple[int, int] | None:
-    return None
-
-
-@dataclass
-class _Ctx:
-    """Reading state: where problems go and how to locate a path in the file."""
-
-    file: str | None
-    locate: Locator
-    problems: list[Problem] = field(default_factory=list)
-    queue_refs: list[tuple[Path, str]] = field(default_factory=list)
-    notify_refs: list[tuple[Path, str]] = field(default_factory=list)
-    used_names: set[str] = field(default_factory=set)
-
-    def fail(self, path: Path, message: str) -> None:
-        where = self.locate(path) or self._nearest(path)
-        self.problems.append(Problem(
-            message, file=self.file, path=_dotted(path) or "(top level)",
-            line=where[0] if where else None, column=where[1] if where else None))
-
-    def _nearest(self, path: Path) -> tuple[int, int] | None:
-        for cut in range(len(path) - 1, -1, -1):
-            found = self.locate(path[:cut])
-            if found:
-                return found
-        return None
-
-    def keys(self, obj: Mapping[str, Any], allowed: tuple[str, ...], path: Path) -> None:
-        for key in obj:
-            if key not in allowed:
-                close = difflib.get_close_matches(str(key), allowed, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else (
-                    f"; expected one of: {', '.join(allowed)}")
-                self.fail((*path, str(key)), f"unknown key {key!r}{hint}")
-
-    def mapping(self, value: object, path: Path) -> Mapping[str, Any]:
-        if value is None:
-            return {}
-        if not isinstance(value, Mapping):
-            self.fail(path, f"expected a mapping, got {_show(value)}")
-            return {}
-        return value
-
-    def number(self, value: object, path: Path, *, lo: float | None = None,
-               hi: float | None = None) -> float | None:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
-                value):
-            self.fail(path, f"expected a number, got {_show(value)}")
-            return None
-        if (lo is not None and value < lo) or (hi is not None and value > hi):
-            self.fail(path, f"must be between {lo:g} and {hi:g}, got {value:g}"
-                      if lo is not None and hi is not None else f"out of range: {value:g}")
-            return None
-        return float(value)
-
-    def integer(self, value: object, path: Path, *, lo: int = 0) -> int | None:
-        if isinstance(value, bool) or not isinstance(value, int) or value < lo:
-            self.fail(path, f"expected a whole number ≥ {lo}, got {_show(value)}")
-            return None
-        return value
-
-    def string(self, value: object, path: Path) -> str | None:
-        if not isinstance(value, str) or not value.strip():
-            self.fail(path, f"expected a non-empty string, got {_show(value)}")
-            return None
-        return value
-
-    def strings(self, value: object, path: Path) -> tuple[str, ...]:
-        if value is None:
-            return ()
-        if isinstance(value, str):
-            return (value,)
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.fail(path, f"expected a list of strings, got {_show(value)}")
-            return ()
-        return tuple(value)
-
-    def mode(self, value: object, path: Path) -> Mode | None:
-        if value is None:
-            return None
-        try:
-            return Mode(str(value))
-        except ValueError:
-            self.fail(path, f"expected warm or cold, got {_show(value)}")
-            return None
-
-    def queue_ref(self, value: object, path: Path) -> str | None:
-        if value is None:
-            return None
-        name = self.string(value, path)
-        if name is not None:
-            self.queue_refs.append((path, name))
-        return name
-
-
-def _show(value: object) -> str:
-    if value is None:
-        return "nothing (null)"
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _dotted(path: Path) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def parse_policy(
     data: object, *, source: str | None = None, locate: Locator | None = None
 ) -> Policy:
@@ -167,14 +54,14 @@ def parse_policy(
     Raises:
         PolicyError: every problem found, each with path, line and (for rules) rule name.
     """
-    ctx = _Ctx(file=source, locate=locate or _no_location)
+    ctx = PolicyReader(file=source, locate=locate or no_location)
     top = ctx.mapping(data, ())
     if not top and not isinstance(data, Mapping):
         raise PolicyError(ctx.problems)
     ctx.keys(top, TOP_KEYS, ())
     version = top.get("version", 1)
     if version != 1:
-        ctx.fail(("version",), f"this Warmline reads policy version 1, got {_show(version)}")
+        ctx.fail(("version",), f"this Warmline reads policy version 1, got {show(version)}")
     name = ctx.string(top.get("name", "policy"), ("name",)) or "policy"
     vertical = _vertical(ctx, top.get("vertical", "general"))
     floor = VERTICAL_FLOORS[vertical]
@@ -204,17 +91,17 @@ def parse_policy(
     )
 
 
-def _vertical(ctx: _Ctx, value: object) -> Vertical:
+def _vertical(ctx: PolicyReader, value: object) -> Vertical:
     try:
         return Vertical(str(value))
     except ValueError:
-        ctx.fail(("vertical",), f"expected general, healthcare or finance, got {_show(value)}")
+        ctx.fail(("vertical",), f"expected general, healthcare or finance, got {show(value)}")
         return Vertical.GENERAL
 
 
-def _timezone(ctx: _Ctx, value: object) -> str:
+def _timezone(ctx: PolicyReader, value: object) -> str:
     if not isinstance(value, str):
-        ctx.fail(("timezone",), f"expected an IANA zone like America/Chicago, got {_show(value)}")
+        ctx.fail(("timezone",), f"expected an IANA zone like America/Chicago, got {show(value)}")
         return "UTC"
     try:
         ZoneInfo(value)
@@ -224,7 +111,7 @@ def _timezone(ctx: _Ctx, value: object) -> str:
     return value
 
 
-def _hours(ctx: _Ctx, value: object, path: Path) -> Hours:
+def _hours(ctx: PolicyReader, value: object, path: Path) -> Hours:
     try:
         return parse_hours(value)
     except HoursSyntaxError as err:
@@ -232,7 +119,7 @@ def _hours(ctx: _Ctx, value: object, path: Path) -> Hours:
         return ALWAYS
 
 
-def _defaults(ctx: _Ctx, obj: Mapping[str, Any]) -> Defaults:
+def _defaults(ctx: PolicyReader, obj: Mapping[str, Any]) -> Defaults:
     ctx.keys(obj, _DEFAULT_KEYS, ("defaults",))
     base = Defaults()
     p = ("defaults",)
@@ -254,13 +141,13 @@ def _defaults(ctx: _Ctx, obj: Mapping[str, Any]) -> Defaults:
                     priority=priority)
 
 
-def _signals(ctx: _Ctx, value: object) -> Signals:
+def _signals(ctx: PolicyReader, value: object) -> Signals:
     obj = ctx.mapping(value, ("signals",))
     ctx.keys(obj, _SIGNAL_KEYS, ("signals",))
     base = Signals()
     human = obj.get("human_requested", base.human_requested)
     if not isinstance(human, bool):
-        ctx.fail(("signals", "human_requested"), f"expected true or false, got {_show(human)}")
+        ctx.fail(("signals", "human_requested"), f"expected true or false, got {show(human)}")
         human = True
     frustration: float | None = base.frustration
     if "frustration" in obj:
@@ -274,7 +161,7 @@ def _signals(ctx: _Ctx, value: object) -> Signals:
     return Signals(human_requested=human, frustration=frustration, ai_failures=failures)
 
 
-def _question_types(ctx: _Ctx, value: object, defaults: Defaults, floor: float
+def _question_types(ctx: PolicyReader, value: object, defaults: Defaults, floor: float
                     ) -> dict[str, QuestionType]:
     out: dict[str, QuestionType] = {}
     for name, raw in ctx.mapping(value, ("question_types",)).items():
@@ -294,7 +181,7 @@ def _question_types(ctx: _Ctx, value: object, defaults: Defaults, floor: float
     return out
 
 
-def _threshold(ctx: _Ctx, obj: Mapping[str, Any], p: Path, defaults: Defaults
+def _threshold(ctx: PolicyReader, obj: Mapping[str, Any], p: Path, defaults: Defaults
                ) -> tuple[float, str] | None:
     if obj.get("threshold") is not None:
         value = ctx.number(obj["threshold"], (*p, "threshold"), lo=0.0, hi=1.0)
@@ -321,7 +208,7 @@ def _threshold(ctx: _Ctx, obj: Mapping[str, Any], p: Path, defaults: Defaults
     return round(derived, 6), "cost"
 
 
-def _rule(ctx: _Ctx, obj: Mapping[str, Any], p: Path, name: str) -> Rule | None:
+def _rule(ctx: PolicyReader, obj: Mapping[str, Any], p: Path, name: str) -> Rule | None:
     if "when" not in obj:
         ctx.fail(p, f"rule {name!r} has no `when:` expression")
         return None
@@ -334,7 +221,7 @@ def _rule(ctx: _Ctx, obj: Mapping[str, Any], p: Path, name: str) -> Rule | None:
     return Rule(name=name, when=compiled)
 
 
-def _common(ctx: _Ctx, obj: Mapping[str, Any], p: Path) -> dict[str, Any]:
+def _common(ctx: PolicyReader, obj: Mapping[str, Any], p: Path) -> dict[str, Any]:
     priority = None
     if obj.get("priority") is not None:
         priority = ctx.integer(obj["priority"], (*p, "priority"))
@@ -345,16 +232,16 @@ def _common(ctx: _Ctx, obj: Mapping[str, Any], p: Path) -> dict[str, Any]:
             "mode": ctx.mode(obj.get("mode"), (*p, "mode"))}
 
 
-def _rule_list(ctx: _Ctx, value: object, key: str) -> list[tuple[Path, Mapping[str, Any]]]:
+def _rule_list(ctx: PolicyReader, value: object, key: str) -> list[tuple[Path, Mapping[str, Any]]]:
     if value is None:
         return []
     if not isinstance(value, list):
-        ctx.fail((key,), f"expected a list of rules, got {_show(value)}")
+        ctx.fail((key,), f"expected a list of rules, got {show(value)}")
         return []
     return [((key, i), ctx.mapping(item, (key, i))) for i, item in enumerate(value)]
 
 
-def _triggers(ctx: _Ctx, value: object) -> tuple[Trigger, ...]:
+def _triggers(ctx: PolicyReader, value: object) -> tuple[Trigger, ...]:
     out: list[Trigger] = []
     seen: set[str] = set()
     for p, obj in _rule_list(ctx, value, "triggers"):
@@ -373,7 +260,7 @@ def _triggers(ctx: _Ctx, value: object) -> tuple[Trigger, ...]:
     return tuple(out)
 
 
-def _routes(ctx: _Ctx, value: object) -> tuple[Route, ...]:
+def _routes(ctx: PolicyReader, value: object) -> tuple[Route, ...]:
     out: list[Route] = []
     for p, obj in _rule_list(ctx, value, "routes"):
         ctx.keys(obj, _ROUTE_KEYS, p)
@@ -386,7 +273,7 @@ def _routes(ctx: _Ctx, value: object) -> tuple[Route, ...]:
     return tuple(out)
 
 
-def _queues(ctx: _Ctx, value: object, business_hours: Hours) -> dict[str, Queue]:
+def _queues(ctx: PolicyReader, value: object, business_hours: Hours) -> dict[str, Queue]:
     out: dict[str, Queue] = {}
     for name, raw in ctx.mapping(value, ("queues",)).items():
         p: Path = ("queues", str(name))
@@ -410,7 +297,7 @@ def _queues(ctx: _Ctx, value: object, business_hours: Hours) -> dict[str, Queue]
     return out
 
 
-def _overflow(ctx: _Ctx, value: object, p: Path) -> Overflow | None:
+def _overflow(ctx: PolicyReader, value: object, p: Path) -> Overflow | None:
     if value is None:
         return None
     obj = ctx.mapping(value, p)
@@ -422,7 +309,7 @@ def _overflow(ctx: _Ctx, value: object, p: Path) -> Overflow | None:
     return Overflow(after_seconds=after, to=to) if after is not None and to else None
 
 
-def _transfer(ctx: _Ctx, value: object, p: Path) -> Transfer | None:
+def _transfer(ctx: PolicyReader, value: object, p: Path) -> Transfer | None:
     if value is None:
         return None
     obj = ctx.mapping(value, p)
@@ -436,25 +323,25 @@ def _transfer(ctx: _Ctx, value: object, p: Path) -> Transfer | None:
     return Transfer(number=number, sip=sip)
 
 
-def _notify(ctx: _Ctx, value: object) -> dict[str, NotifyTarget]:
+def _notify(ctx: PolicyReader, value: object) -> dict[str, NotifyTarget]:
     out: dict[str, NotifyTarget] = {}
     for name, raw in ctx.mapping(value, ("notify",)).items():
         p: Path = ("notify", str(name))
         obj = ctx.mapping(raw, p)
         kind = obj.get("type")
         if kind not in ("slack", "webhook"):
-            ctx.fail((*p, "type"), f"expected slack or webhook, got {_show(kind)}")
+            ctx.fail((*p, "type"), f"expected slack or webhook, got {show(kind)}")
             continue
         url = obj.get("url")
         if url is not None and not isinstance(url, str):
-            ctx.fail((*p, "url"), f"expected a URL string, got {_show(url)}")
+            ctx.fail((*p, "url"), f"expected a URL string, got {show(url)}")
             url = None
         options = {k: v for k, v in obj.items() if k not in ("type", "url")}
         out[str(name)] = NotifyTarget(name=str(name), type=str(kind), url=url, options=options)
     return out
 
 
-def _redact(ctx: _Ctx, value: object, vertical: Vertical) -> frozenset[str]:
+def _redact(ctx: PolicyReader, value: object, vertical: Vertical) -> frozenset[str]:
     kinds = ctx.strings(value, ("redact",)) if value is not None else DEFAULT_REDACT[vertical]
     for i, kind in enumerate(kinds):
         if kind not in REDACT_KINDS:
@@ -465,23 +352,23 @@ def _redact(ctx: _Ctx, value: object, vertical: Vertical) -> frozenset[str]:
     return frozenset(kinds)
 
 
-def _country(ctx: _Ctx, value: object) -> str | None:
+def _country(ctx: PolicyReader, value: object) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or len(value) != 2 or not value.isalpha():
         ctx.fail(("country",), f"expected a two-letter country code like US or GB, got "
-                 f"{_show(value)}")
+                 f"{show(value)}")
         return None
     return value.upper()
 
 
-def _intents(ctx: _Ctx, value: object) -> str | None:
+def _intents(ctx: PolicyReader, value: object) -> str | None:
     obj = ctx.mapping(value, ("intents",))
     ctx.keys(obj, ("model",), ("intents",))
     return ctx.string(obj["model"], ("intents", "model")) if "model" in obj else None
 
 
-def _check_references(ctx: _Ctx, queues: Mapping[str, Queue],
+def _check_references(ctx: PolicyReader, queues: Mapping[str, Queue],
                       notify: Mapping[str, NotifyTarget]) -> None:
     for path, name in ctx.queue_refs:
         if name not in queues:

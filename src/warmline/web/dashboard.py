@@ -21,7 +21,8 @@ from warmline.core.metrics import HISTOGRAM_EDGES, TARGET_SECONDS
 from warmline.web import charts
 from warmline.web.auth import services
 from warmline.web.charts import Bar, percent, scale_text
-from warmline.web.desk import DeskProblem, DeskUser, UserDep, install_desk
+from warmline.web.desk import DeskProblem, UserDep, install_desk
+from warmline.web.desk_views import DeskUser
 from warmline.web.metrics_api import (
     FILTERS,
     MetricsQuery,
