@@ -7,32 +7,23 @@ Skipped when either is missing, except in CI (CI=true), where that is a failure.
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import shutil
-import socket
 import struct
-import threading
 import time
 import zlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
 import pytest
-import uvicorn
 
 from warmline.adapters.storage.memory import InMemoryStore
-from warmline.bootstrap import Services, build_services
+from warmline.bootstrap import build_services
 from warmline.config import Settings
 from warmline.core.handoff import RepStatus, Role
-from warmline.web.app import create_app
-from warmline.web.dashboard import install_metrics
 
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+from .conftest import Server, serving
+
 POLICY = """\
 version: 1
 name: dashboard-browser
@@ -57,22 +48,6 @@ PASSWORD = "correct-horse-9"
 CHARTS = ("escalation", "handoff-time", "csat", "repeat", "queues", "triggers")
 
 
-def _require(what: str, found: bool) -> None:
-    if found:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{what} is missing, and CI must run the browser test: "
-                    "apt-get install -y chromium && pip install playwright")
-    pytest.skip(f"{what} is missing (apt-get install -y chromium; pip install playwright)")
-
-
-@dataclass
-class Server:
-    url: str
-    key: str
-    services: Services
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     policy = tmp_path_factory.mktemp("policy") / "dashboard-browser.yaml"
@@ -84,41 +59,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     for rep_id, skills in (("rep-1", ("general",)), ("rep-2", ("retention",))):
         services.reps.put(tenant, rep_id, skills=skills, capacity=5,
                           status=RepStatus.AVAILABLE)
-    app = create_app(services)
-    install_metrics(app)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start within 10 s"
-        time.sleep(0.02)
-    yield Server(f"http://127.0.0.1:{port}", key, services)
-    uv.should_exit = True
-    thread.join(10)
-    sock.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    chromium = shutil.which("chromium")
-    _require("chromium", chromium is not None)
-    _require("playwright (the Python package)", importlib.util.find_spec("playwright") is not None)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-        yield launched
-        launched.close()
+    with serving(services, key) as live:
+        yield live
 
 
 @pytest.fixture
-def api(server: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=5,
-                      headers={"Authorization": f"Bearer {server.key}"}) as client:
+def api(server: Server, api_client: Callable[[Server], Any]) -> Iterator[httpx.Client]:
+    with api_client(server) as client:
         yield client
 
 
