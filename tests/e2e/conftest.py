@@ -10,7 +10,7 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -78,9 +78,8 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def api_client() -> Callable[[Server], Any]:
-    """Opens an API client with the server's key; closed by the caller's `with`."""
-    def open_client(server: Server) -> httpx.Client:
-        return httpx.Client(base_url=server.url, timeout=5,
-                            headers={"Authorization": f"Bearer {server.key}"})
-    return open_client
+def api(server: Server) -> Iterator[httpx.Client]:
+    """An API client with the key of the module's `server` fixture."""
+    with httpx.Client(base_url=server.url, timeout=5,
+                      headers={"Authorization": f"Bearer {server.key}"}) as client:
+        yield client

@@ -10,7 +10,7 @@ from __future__ import annotations
 import struct
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,12 +61,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                           status=RepStatus.AVAILABLE)
     with serving(services, key) as live:
         yield live
-
-
-@pytest.fixture
-def api(server: Server, api_client: Callable[[Server], Any]) -> Iterator[httpx.Client]:
-    with api_client(server) as client:
-        yield client
 
 
 def log_in(browser: Any, server: Server) -> Any:

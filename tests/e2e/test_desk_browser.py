@@ -8,7 +8,7 @@ where a missing browser is a failure."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,12 +60,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                       status=RepStatus.AVAILABLE)
     with serving(services, key) as live:
         yield live
-
-
-@pytest.fixture
-def api(server: Server, api_client: Callable[[Server], Any]) -> Iterator[httpx.Client]:
-    with api_client(server) as client:
-        yield client
 
 
 @pytest.fixture
