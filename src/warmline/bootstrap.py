@@ -23,6 +23,7 @@ from warmline.service.handoffs import HandoffService, RepService
 from warmline.service.metrics import MetricsService
 from warmline.service.ports import Clock, Store, Summarizer
 from warmline.service.tenants import TenantService
+from warmline.service.transfers import TransferService
 from warmline.service.turns import TurnService
 
 
@@ -66,6 +67,7 @@ class Services:
     reps: RepService
     dispatcher: Dispatcher
     metrics: MetricsService
+    transfers: TransferService
 
     def close(self) -> None:
         self.store.close()
@@ -103,4 +105,4 @@ def build_services(settings: Settings, *, store: Store | None = None,
         turns=TurnService(store, clock, tenants, dispatcher),
         handoffs=HandoffService(store, clock, tenants, dispatcher),
         reps=RepService(store, clock, tenants, dispatcher), dispatcher=dispatcher,
-        metrics=MetricsService(store, clock))
+        metrics=MetricsService(store, clock), transfers=TransferService(store, clock))

@@ -131,6 +131,27 @@ class NotifyTarget:
 
 
 @dataclass(frozen=True, slots=True)
+class Experiment:
+    """`experiment:` — a warm-vs-cold trial: a stable, hashed share of customers goes cold."""
+
+    cold_share: float
+    seed: str = "warmline"
+
+
+@dataclass(frozen=True, slots=True)
+class Integration:
+    """`integrations.<platform>:` — the settings one platform adapter reads (secrets come
+    from `${ENV}` in the file; they never appear in `policy check` output)."""
+
+    platform: str
+    settings: Mapping[str, str] = field(default_factory=dict)
+
+    def get(self, key: str) -> str | None:
+        value = self.settings.get(key)
+        return value if value else None
+
+
+@dataclass(frozen=True, slots=True)
 class Signals:
     human_requested: bool = True
     frustration: float | None = 0.80
@@ -169,6 +190,8 @@ class Policy:
     """ISO 3166 region (e.g. "US") for reading national phone numbers and numeric dates."""
     intent_model: str | None = None
     """`intents: {model: PATH}`: the file the adapter loads; None means the bundled model."""
+    experiment: Experiment | None = None
+    integrations: Mapping[str, Integration] = field(default_factory=dict)
     used_names: frozenset[str] = frozenset()
     """Every rule variable any `when:` reads, so the engine computes only those."""
     warnings: tuple[str, ...] = ()

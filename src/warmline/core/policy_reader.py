@@ -29,11 +29,13 @@ from warmline.core.policy import (
     Vertical,
 )
 from warmline.core.policy_context import Path, PolicyReader, no_location, show
+from warmline.core.policy_sections import read_experiment, read_integrations
 from warmline.core.rules import Locator, compile_rule
 
 TOP_KEYS = (
     "version", "name", "vertical", "floor", "timezone", "business_hours", "defaults", "signals",
     "question_types", "triggers", "routes", "queues", "notify", "redact", "intents", "country",
+    "experiment", "integrations",
 )
 _DEFAULT_KEYS = (
     "mode", "queue", "threshold", "cost_of_escalation", "repeat_window_days", "priority",
@@ -79,6 +81,8 @@ def parse_policy(
     redact = _redact(ctx, top.get("redact"), vertical)
     intent_model = _intents(ctx, top.get("intents"))
     country = _country(ctx, top.get("country"))
+    experiment = read_experiment(ctx, top.get("experiment"))
+    integrations = read_integrations(ctx, top.get("integrations"))
     _check_references(ctx, queues, notify)
     if ctx.problems:
         raise PolicyError(sorted(ctx.problems, key=lambda p: (p.line or 0, p.column or 0)))
@@ -87,6 +91,7 @@ def parse_policy(
         business_hours=business_hours, defaults=defaults, signals=signals,
         question_types=question_types, triggers=triggers, routes=routes, queues=queues,
         notify=notify, redact=redact, intent_model=intent_model, country=country,
+        experiment=experiment, integrations=integrations,
         used_names=frozenset(ctx.used_names), warnings=_warnings(notify), source=source,
     )
 

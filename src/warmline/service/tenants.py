@@ -80,6 +80,11 @@ class TenantService:
             raise AuthError("your session's tenant no longer exists; log in again")
         return tenant
 
+    def find(self, name: str) -> Tenant | None:
+        """The tenant called `name`, or None (read-only; never creates one)."""
+        with self.store.read() as tx:
+            return tx.find_tenant(name)
+
     def create_key(self, tenant_name: str) -> str:
         """Create the tenant if new and return a new API key (shown once, stored hashed)."""
         tenant = self.ensure_tenant(tenant_name)

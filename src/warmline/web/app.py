@@ -20,6 +20,7 @@ from warmline.web import api, events
 from warmline.web.dashboard import install_metrics
 from warmline.web.desk import install_desk
 from warmline.web.errors import install_error_handlers
+from warmline.web.integrations import install_integrations
 from warmline.web.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -75,4 +76,5 @@ def create_app(services: Services, *, sweep: bool = True) -> FastAPI:
     app.include_router(events.router)
     install_desk(app)
     install_metrics(app)
+    install_integrations(app)
     return app

@@ -1,0 +1,71 @@
+"""The policy sections beyond SPEC §3's core: `experiment:` (warm-vs-cold trial) and
+`integrations:` (per-platform settings such as signing secrets). Read with the same located
+problems as every other section."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from warmline.core.policy import Experiment, Integration
+from warmline.core.policy_context import Path, PolicyReader, show
+
+#: The keys each platform adapter reads. A platform listed here may be configured; its
+#: adapter documents what each key means (docs/integrations/*.md).
+INTEGRATION_KEYS: Mapping[str, tuple[str, ...]] = {
+    # secret: the value Vapi sends as `X-Vapi-Secret` or as a bearer token;
+    # hmac_secret: the key of Vapi's HMAC credential (`X-Vapi-Signature`).
+    "vapi": ("secret", "hmac_secret", "max_age_seconds"),
+    # api_key: the Retell API key that signs `x-retell-signature`.
+    "retell": ("api_key", "max_age_seconds"),
+    # auth_token: the Twilio auth token that signs `X-Twilio-Signature`; public_url: the
+    # scheme://host Twilio calls, when a proxy changes what the server sees.
+    "twilio": ("auth_token", "public_url"),
+    # secret: a shared secret for the generic JSON endpoint (Standard Webhooks HMAC).
+    "generic": ("secret",),
+}
+_EXPERIMENT_KEYS = ("cold_share", "seed")
+
+
+def read_experiment(ctx: PolicyReader, value: object) -> Experiment | None:
+    if value is None:
+        return None
+    p: Path = ("experiment",)
+    obj = ctx.mapping(value, p)
+    ctx.keys(obj, _EXPERIMENT_KEYS, p)
+    if "cold_share" not in obj:
+        ctx.fail(p, "experiment needs `cold_share:` (the share of customers sent cold, 0..1)")
+        return None
+    share = ctx.number(obj["cold_share"], (*p, "cold_share"), lo=0.0, hi=1.0)
+    seed = obj.get("seed", "warmline")
+    if not isinstance(seed, (str, int)) or isinstance(seed, bool):
+        ctx.fail((*p, "seed"), f"expected a string or number, got {show(seed)}")
+        seed = "warmline"
+    if share is None:
+        return None
+    return Experiment(cold_share=share, seed=str(seed))
+
+
+def read_integrations(ctx: PolicyReader, value: object) -> dict[str, Integration]:
+    out: dict[str, Integration] = {}
+    top = ctx.mapping(value, ("integrations",))
+    ctx.keys(top, tuple(INTEGRATION_KEYS), ("integrations",))
+    for platform, raw in top.items():
+        allowed = INTEGRATION_KEYS.get(str(platform))
+        if allowed is None:
+            continue
+        p: Path = ("integrations", str(platform))
+        obj = ctx.mapping(raw, p)
+        ctx.keys(obj, allowed, p)
+        settings: dict[str, str] = {}
+        for key, item in obj.items():
+            if key not in allowed:
+                continue
+            if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+                ctx.fail((*p, str(key)), f"expected a string, got {show(item)}")
+                continue
+            text = str(item)
+            # An unset `${ENV}` stays literal in the file reader; treat it as not configured
+            # rather than as a secret anyone could guess.
+            settings[str(key)] = "" if text.startswith("${") and text.endswith("}") else text
+        out[str(platform)] = Integration(platform=str(platform), settings=settings)
+    return out
