@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from warmline.bootstrap import Services
@@ -64,16 +64,18 @@ def check_sizes(data: Any, svc: Services) -> None:
 
 
 @router.post("/conversations/{conversation_id}/turns", openapi_extra=TURNS_BODY,
-             summary="Append turns and decide (the hot path)")
+             summary="Append turns and decide (the hot path)",
+             response_model=None, responses={200: {"description": "The SPEC §2 decision"}})
 async def post_turns(conversation_id: str, request: Request, tenant: TenantDep,
-                     svc: ServicesDep) -> dict[str, Any]:
+                     svc: ServicesDep) -> Response:
     data = await read_json(request, svc)
     if not isinstance(data, dict):
         raise InvalidInput([Problem("expected an object with `turns`", path="$")])
     check_sizes(data, svc)
     result = await run_in_threadpool(svc.turns.post_turns, tenant, conversation_id, data)
     request.app.state.notifier.wake()
-    return result
+    # Plain JSON out: the decision is already JSON-shaped, so FastAPI's encoder walk is waste.
+    return Response(json.dumps(result, separators=(",", ":")), media_type="application/json")
 
 
 @router.post("/decide", openapi_extra=CONVERSATION_BODY, summary="Decide a whole conversation")
