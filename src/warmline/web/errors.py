@@ -8,6 +8,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 
 from warmline.core.errors import (
     AdapterError,
@@ -22,6 +23,14 @@ from warmline.web.auth import CsrfRejected
 from warmline.web.ratelimit import RateLimited
 
 log = logging.getLogger(__name__)
+
+#: Seconds a client should wait before retrying after a 503 (a database restart takes a few).
+RETRY_AFTER_SECONDS = 1
+
+#: Database failures that mean "down or overloaded, try again", whichever layer they escape
+#: from: lost or refused connections, a closed connection, no free pool slot in time.
+DATABASE_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError,
+                        sa_exc.DisconnectionError)
 
 
 class PayloadTooLarge(WarmlineError):
@@ -63,7 +72,8 @@ async def _warmline_error(request: Request, err: Exception) -> JSONResponse:
             for p in err.problems]
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
     if status == 503:
-        headers["Retry-After"] = "1"
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        log.warning("%s %s: 503 %s", request.method, request.url.path, err)
     if isinstance(err, RateLimited):
         headers["Retry-After"] = str(max(1, round(err.retry_after)))
     message = str(err) if not isinstance(err, InvalidInput) else "the request is invalid"
@@ -78,6 +88,16 @@ async def _validation_error(request: Request, err: Exception) -> JSONResponse:
                                    problems=problems), status_code=422)
 
 
+async def _database_error(request: Request, err: Exception) -> JSONResponse:
+    """A database error that no adapter translated: the same retryable 503 as theirs."""
+    orig = getattr(err, "orig", None) or err
+    first = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    adapted = AdapterError(f"the database is unavailable: {first}", retryable=True)
+    return await _warmline_error(request, adapted)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(WarmlineError, _warmline_error)
+    for kind in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(kind, _database_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -16,6 +16,16 @@ from .records import dumps
 
 DEFAULT_URL = "sqlite:///warmline.db"
 
+# Bounds that turn a dead or stuck database into a quick 503 instead of a hung request:
+# a request waits at most CONNECT_TIMEOUT to reach the server (a black-holed host), a
+# statement (or a lock wait) at most STATEMENT_TIMEOUT_MS, and a pool slot at most
+# POOL_TIMEOUT. Keepalives notice a peer that vanished without closing the connection.
+CONNECT_TIMEOUT = 3
+STATEMENT_TIMEOUT_MS = 10_000
+POOL_TIMEOUT = 5.0
+_PG_CONNECT_ARGS = {"connect_timeout": CONNECT_TIMEOUT, "keepalives": 1,
+                    "keepalives_idle": 10, "keepalives_interval": 3, "keepalives_count": 3}
+
 
 class SchemaNotCurrent(AdapterError):
     """The database's schema is not the code's: it has not been migrated (or is newer)."""
@@ -53,8 +63,25 @@ def make_engine(url: str, *, foreign_keys: bool = True, echo: bool = False) -> E
         engine = sa.create_engine(parsed, echo=echo, json_serializer=dumps)
         _configure_sqlite(engine, foreign_keys=foreign_keys)
         return engine
-    return sa.create_engine(parsed, echo=echo, json_serializer=dumps, pool_size=10,
-                            max_overflow=20)
+    # A URL's own connect_timeout (or keepalive setting) wins over ours.
+    connect_args = {k: v for k, v in _PG_CONNECT_ARGS.items() if k not in parsed.query}
+    # pre-ping: after a database restart every pooled connection is dead; the ping finds
+    # that at checkout and reconnects, so the first request after a restart succeeds.
+    engine = sa.create_engine(parsed, echo=echo, json_serializer=dumps, pool_size=10,
+                              max_overflow=20, pool_timeout=POOL_TIMEOUT, pool_pre_ping=True,
+                              connect_args=connect_args)
+    if foreign_keys:  # i.e. not a migration, which may rightly run for minutes
+        _set_statement_timeout(engine)
+    return engine
+
+
+def _set_statement_timeout(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Set per session, not in the URL's `options`, which callers use for search_path.
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
+        dbapi_connection.commit()
 
 
 def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
