@@ -6,12 +6,14 @@ from collections.abc import Collection, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol
 
 from warmline.core.conversation import Contact
 from warmline.core.decision import Brief
 from warmline.core.handoff import Handoff, HandoffStatus, Rep, Role, Tenant
 from warmline.core.metrics import CustomerContact
+from warmline.core.policy import NotifyTarget
 
 
 class Summarizer(Protocol):
@@ -68,6 +70,50 @@ class Event:
     handoff.callback_scheduled, handoff.failed, turn.appended, rep.updated"""
     payload: Mapping[str, Any]
     created_at: datetime
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"      # waiting for its first or next attempt (or being delivered)
+    DELIVERED = "delivered"  # the receiver answered 2xx
+    DEAD = "dead"            # retried for the whole retry window: a dead letter
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """One notification to one notify target, written in the transaction of its event and
+    kept until it is delivered or dead-lettered (see `warmline.service.outbox`)."""
+
+    id: int
+    tenant_id: str
+    message_id: str
+    """Stable across retries: the `webhook-id` receivers deduplicate on."""
+    target: str
+    """The notify target's name in the tenant's policy (its URL and secret stay there)."""
+    type: str
+    """handoff.created, handoff.accepted, ... or crm.note."""
+    payload: Mapping[str, Any]
+    created_at: datetime
+    due_at: datetime
+    """When the next attempt may start (while claimed: when the claim lapses)."""
+    attempts: int = 0
+    """Failed attempts so far."""
+    status: OutboxStatus = OutboxStatus.PENDING
+    last_error: str | None = None
+    delivered_at: datetime | None = None
+    claim: str | None = None
+    """The token of the worker holding it; a finish with another token changes nothing."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxCounts:
+    pending: int = 0
+    due: int = 0
+    """Pending messages whose next attempt is due now (the backlog a worker has yet to try)."""
+    retrying: int = 0
+    """Pending messages that failed at least once."""
+    dead: int = 0
+    delivered: int = 0
+    oldest_pending_at: datetime | None = None
 
 
 class Tx(Protocol):
@@ -150,6 +196,41 @@ class Tx(Protocol):
         """The newest event's id (0 when none): where a new listener starts."""
         ...
 
+    # outbox: notifications written with their event, delivered by `OutboxService`
+    def add_outbox(self, tenant_id: str, *, message_id: str, target: str, type: str,
+                   payload: Mapping[str, Any], at: datetime) -> int: ...
+    def claim_outbox(self, now: datetime, *, claim: str, until: datetime, limit: int
+                     ) -> list[OutboxMessage]:
+        """Pending messages of every tenant due at `now`, oldest due first, claimed: their
+        `due_at` becomes `until` and their `claim` the token, so no other worker takes them
+        before the claim lapses. Rows other transactions hold are skipped (FOR UPDATE SKIP
+        LOCKED on PostgreSQL; SQLite has one writer). For the delivery worker only."""
+        ...
+    def finish_outbox(self, message_id: int, claim: str, *, at: datetime) -> bool:
+        """Delivered. False when the claim lapsed and another worker took the message."""
+        ...
+    def retry_outbox(self, message_id: int, claim: str, *, due_at: datetime, error: str
+                     ) -> bool:
+        """A failed attempt: attempts += 1, next attempt at `due_at`, claim released."""
+        ...
+    def dead_letter_outbox(self, message_id: int, claim: str, *, error: str) -> bool:
+        """The last failed attempt: attempts += 1, status dead, kept for inspection."""
+        ...
+    def list_outbox(self, tenant_id: str, *, status: OutboxStatus | None = None,
+                    limit: int = 100) -> list[OutboxMessage]:
+        """A tenant's messages, oldest first."""
+        ...
+    def requeue_outbox(self, tenant_id: str, message_ids: Collection[int], *, at: datetime
+                       ) -> int:
+        """Dead letters back to pending, due at `at`, attempts reset; returns how many."""
+        ...
+    def outbox_counts(self, tenant_id: str | None, now: datetime) -> OutboxCounts:
+        """Messages by state, for one tenant or (None) all of them."""
+        ...
+    def prune_outbox(self, before: datetime) -> int:
+        """Delete delivered messages delivered before `before`; returns how many."""
+        ...
+
 
 class Store(Protocol):
     def transaction(self) -> AbstractContextManager[Tx]:
@@ -167,3 +248,10 @@ class Store(Protocol):
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+class Notifier(Protocol):
+    """Delivers one outbox message to one notify target of its type (webhook, slack).
+    Raises `AdapterError` when the target did not take it (the outbox retries)."""
+
+    def send(self, target: NotifyTarget, message: OutboxMessage) -> None: ...

@@ -27,8 +27,9 @@ from warmline.core.handoff import (
     queue_order,
 )
 from warmline.core.metrics import CustomerContact
-from warmline.service.ports import ApiKey, Event, StoredConversation, User
+from warmline.service.ports import ApiKey, Event, OutboxMessage, StoredConversation, User
 
+from .memory_outbox import InMemoryOutboxTx
 from .records import as_json, as_utc, contact_reason, maybe_utc, started_at
 
 T = TypeVar("T")
@@ -49,13 +50,15 @@ class _Tables:
     reps: dict[tuple[str, str], Rep] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
     last_event_id: int = 0
+    outbox: dict[int, OutboxMessage] = field(default_factory=dict)
+    last_outbox_id: int = 0
 
     def snapshot(self) -> _Tables:
         """Stored rows are never handed out, so copying the containers is enough."""
         return _Tables(**{f.name: copy.copy(getattr(self, f.name)) for f in fields(self)})
 
 
-class InMemoryTx:
+class InMemoryTx(InMemoryOutboxTx):
     """One transaction over `_Tables`; see `warmline.service.ports.Tx`."""
 
     def __init__(self, tables: _Tables) -> None:

@@ -8,7 +8,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus, Role, Tenant
-from warmline.service.ports import ApiKey, Event, StoredConversation, User
+from warmline.service.ports import (
+    ApiKey,
+    Event,
+    OutboxMessage,
+    OutboxStatus,
+    StoredConversation,
+    User,
+)
 
 from .records import as_utc, maybe_utc
 
@@ -96,3 +103,11 @@ def rep(row: Row) -> Rep:
 def event(row: Row) -> Event:
     return Event(id=row.id, tenant_id=row.tenant_id, type=row.type, payload=row.payload,
                  created_at=row.created_at)
+
+
+def outbox_message(row: Row) -> OutboxMessage:
+    return OutboxMessage(
+        id=row.id, tenant_id=row.tenant_id, message_id=row.message_id, target=row.target,
+        type=row.type, payload=row.payload, created_at=row.created_at, due_at=row.due_at,
+        attempts=row.attempts, status=OutboxStatus(row.status), last_error=row.last_error,
+        delivered_at=row.delivered_at, claim=row.claim)

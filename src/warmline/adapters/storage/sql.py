@@ -24,6 +24,7 @@ from warmline.service.ports import ApiKey, Event, StoredConversation, User
 from . import rows
 from .engine import READ_ONLY, SchemaNotCurrent, make_engine, safe_url
 from .records import as_utc, contact_reason, started_at
+from .sql_outbox import SqlOutboxTx
 from .statements import QUEUE_ORDER, statements
 from .tables import api_keys, conversations, events, handoffs, reps, tenants, users
 
@@ -36,7 +37,7 @@ _KEYS_PER_QUERY = 500
 EVENTS_CHANNEL = "warmline_events"
 
 
-class SqlTx:
+class SqlTx(SqlOutboxTx):
     """One transaction on one connection; see `warmline.service.ports.Tx`."""
 
     def __init__(self, connection: sa.Connection) -> None:

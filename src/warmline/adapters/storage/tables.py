@@ -156,3 +156,25 @@ events = sa.Table(
     # The desk stream and the outbox read a tenant's events after an id.
     sa.Index(None, "tenant_id", "id"),
 )
+
+outbox = sa.Table(
+    "outbox", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
+              autoincrement=True),
+    _tenant_id(),
+    # The webhook-id: stable across retries, so receivers can drop a repeat.
+    sa.Column("message_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("target", sa.String(200), nullable=False),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("due_at", UtcDateTime, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("last_error", sa.String(500), nullable=True),
+    sa.Column("delivered_at", UtcDateTime, nullable=True),
+    sa.Column("claim", sa.String(64), nullable=True),
+    # The worker's claim: WHERE status = 'pending' AND due_at <= now ORDER BY due_at.
+    sa.Index(None, "status", "due_at"),
+    sa.Index(None, "tenant_id", "status"),
+)
