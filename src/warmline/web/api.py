@@ -21,15 +21,21 @@ from warmline.web.auth import ServicesDep, TenantDep
 from warmline.web.errors import PayloadTooLarge
 from warmline.web.schemas import (
     CONVERSATION_BODY,
+    ERROR_RESPONSES,
     TURNS_BODY,
     Complete,
+    ConversationId,
     HandBack,
+    HandoffId,
     Outcome,
+    QueueName,
     RepAction,
+    RepId,
     RepUpdate,
+    check_stored_text,
 )
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 
 
 async def read_json(request: Request, svc: Services) -> Any:
@@ -42,11 +48,15 @@ async def read_json(request: Request, svc: Services) -> Any:
     if len(body) > limit:
         raise PayloadTooLarge(f"the body is {len(body)} bytes; the limit is {limit}")
     try:
-        return json.loads(body)
+        data = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         line, column = getattr(err, "lineno", None), getattr(err, "colno", None)
         raise InvalidInput([Problem(f"not valid JSON: {getattr(err, 'msg', err)}",
                                     path="$", line=line, column=column)]) from err
+    except RecursionError as err:  # e.g. 10,000 nested arrays: the parser's stack ends
+        raise InvalidInput([Problem("JSON nests too deeply", path="$")]) from err
+    check_stored_text(body, data)
+    return data
 
 
 def check_sizes(data: Any, svc: Services) -> None:
@@ -66,7 +76,7 @@ def check_sizes(data: Any, svc: Services) -> None:
 @router.post("/conversations/{conversation_id}/turns", openapi_extra=TURNS_BODY,
              summary="Append turns and decide (the hot path)",
              response_model=None, responses={200: {"description": "The SPEC §2 decision"}})
-async def post_turns(conversation_id: str, request: Request, tenant: TenantDep,
+async def post_turns(conversation_id: ConversationId, request: Request, tenant: TenantDep,
                      svc: ServicesDep) -> Response:
     data = await read_json(request, svc)
     if not isinstance(data, dict):
@@ -125,7 +135,7 @@ def _transcript(data: Mapping[str, Any], kinds: frozenset[str]) -> list[dict[str
 
 @router.get("/handoffs", summary="List handoffs")
 async def list_handoffs(tenant: TenantDep, svc: ServicesDep, status: HandoffStatus | None = None,
-                        queue: str | None = None, limit: int = 100) -> dict[str, Any]:
+                        queue: QueueName = None, limit: int = 100) -> dict[str, Any]:
     limit = max(1, min(limit, 500))
     items = await run_in_threadpool(svc.handoffs.list, tenant, status=status, queue=queue,
                                     limit=limit)
@@ -133,7 +143,7 @@ async def list_handoffs(tenant: TenantDep, svc: ServicesDep, status: HandoffStat
 
 
 @router.get("/handoffs/{handoff_id}", summary="One handoff with brief, transcript, timings")
-async def get_handoff(handoff_id: str, tenant: TenantDep, svc: ServicesDep) -> dict[str, Any]:
+async def get_handoff(handoff_id: HandoffId, tenant: TenantDep, svc: ServicesDep) -> dict[str, Any]:
     handoff, conversation = await run_in_threadpool(svc.handoffs.get, tenant, handoff_id)
     kinds = svc.tenants.decider_for(tenant).policy.redact
     return handoff_json(handoff, conversation, kinds)
@@ -157,21 +167,21 @@ async def rep_action(request: Request, body: RepAction, action: Callable[[str], 
 
 
 @router.post("/handoffs/{handoff_id}/accept", summary="A rep accepts (409 if taken)")
-async def accept(handoff_id: str, body: RepAction, request: Request, tenant: TenantDep,
+async def accept(handoff_id: HandoffId, body: RepAction, request: Request, tenant: TenantDep,
                  svc: ServicesDep) -> dict[str, Any]:
     return await rep_action(request, body,
                             lambda rep: svc.handoffs.accept(tenant, handoff_id, rep))
 
 
 @router.post("/handoffs/{handoff_id}/decline", summary="A rep declines; the next rep is offered")
-async def decline(handoff_id: str, body: RepAction, request: Request, tenant: TenantDep,
+async def decline(handoff_id: HandoffId, body: RepAction, request: Request, tenant: TenantDep,
                   svc: ServicesDep) -> dict[str, Any]:
     return await rep_action(request, body,
                             lambda rep: svc.handoffs.decline(tenant, handoff_id, rep))
 
 
 @router.post("/handoffs/{handoff_id}/complete", summary="Finish with outcome and CSAT")
-async def complete(handoff_id: str, body: Complete, request: Request, tenant: TenantDep,
+async def complete(handoff_id: HandoffId, body: Complete, request: Request, tenant: TenantDep,
                    svc: ServicesDep) -> dict[str, Any]:
     return await rep_action(request, body, lambda rep: svc.handoffs.complete(
         tenant, handoff_id, rep, outcome=body.outcome, csat=body.csat,
@@ -179,7 +189,7 @@ async def complete(handoff_id: str, body: Complete, request: Request, tenant: Te
 
 
 @router.post("/handoffs/{handoff_id}/hand-back", summary="Return the conversation to the AI")
-async def hand_back(handoff_id: str, body: HandBack, request: Request, tenant: TenantDep,
+async def hand_back(handoff_id: HandoffId, body: HandBack, request: Request, tenant: TenantDep,
                     svc: ServicesDep) -> dict[str, Any]:
     return await rep_action(request, body, lambda rep: svc.handoffs.hand_back(
         tenant, handoff_id, rep, body.note))
@@ -193,12 +203,12 @@ def rep_json(rep: Rep) -> dict[str, Any]:
 
 
 @router.get("/reps/{rep_id}", summary="A rep's skills, capacity and status")
-async def get_rep(rep_id: str, tenant: TenantDep, svc: ServicesDep) -> dict[str, Any]:
+async def get_rep(rep_id: RepId, tenant: TenantDep, svc: ServicesDep) -> dict[str, Any]:
     return rep_json(await run_in_threadpool(svc.reps.get, tenant, rep_id))
 
 
 @router.put("/reps/{rep_id}", summary="Create or update a rep")
-async def put_rep(rep_id: str, body: RepUpdate, request: Request, tenant: TenantDep,
+async def put_rep(rep_id: RepId, body: RepUpdate, request: Request, tenant: TenantDep,
                   svc: ServicesDep) -> dict[str, Any]:
     rep = await run_in_threadpool(
         lambda: svc.reps.put(tenant, rep_id, name=body.name,

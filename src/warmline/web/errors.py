@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
+from starlette.exceptions import HTTPException
 
 from warmline.core.errors import (
     AdapterError,
@@ -56,6 +57,8 @@ def _status(err: WarmlineError) -> tuple[int, str]:
         return 403, "forbidden"
     if isinstance(err, AuthError):
         return 401, "unauthorized"
+    if isinstance(err, AdapterError) and isinstance(err.__cause__, sa_exc.DataError):
+        return 422, "invalid_input"  # a value the database refused: the client's, not an outage
     if isinstance(err, AdapterError):
         return (503 if err.retryable else 502), "unavailable"
     return 400, "bad_request"
@@ -77,6 +80,9 @@ async def _warmline_error(request: Request, err: Exception) -> JSONResponse:
     if isinstance(err, RateLimited):
         headers["Retry-After"] = str(max(1, round(err.retry_after)))
     message = str(err) if not isinstance(err, InvalidInput) else "the request is invalid"
+    if status == 422 and isinstance(err.__cause__, sa_exc.DataError):
+        orig = err.__cause__.orig
+        message = f"a value cannot be stored: {str(orig).strip().splitlines()[0]}"
     return JSONResponse(error_body(kind, message, **extra), status_code=status, headers=headers)
 
 
@@ -96,8 +102,23 @@ async def _database_error(request: Request, err: Exception) -> JSONResponse:
     return await _warmline_error(request, adapted)
 
 
+_HTTP_KINDS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 413: "payload_too_large"}
+
+
+async def _http_error(request: Request, err: Exception) -> JSONResponse:
+    """Starlette's own errors (no route, a body FastAPI could not parse) in our shape."""
+    assert isinstance(err, HTTPException)
+    message = err.detail if isinstance(err.detail, str) else "the request failed"
+    if err.status_code == 400 and "parsing the body" in message:
+        message = "the body is not valid JSON (or nests too deeply, or is not UTF-8)"
+    return JSONResponse(error_body(_HTTP_KINDS.get(err.status_code, "error"), message),
+                        status_code=err.status_code, headers=err.headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(WarmlineError, _warmline_error)
+    app.add_exception_handler(HTTPException, _http_error)
     for kind in DATABASE_UNAVAILABLE:
         app.add_exception_handler(kind, _database_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
