@@ -1,0 +1,1 @@
+"""Notifiers: outbox messages sent to notify targets (signed webhooks, Slack)."""
