@@ -44,5 +44,16 @@ def _register_intents() -> None:
 _register_intents()
 
 
+def _register_analytics() -> None:
+    from warmline.cli import calibrate, experiment, roi
+
+    calibrate.register(app)
+    roi.register(app)
+    experiment.register(app)
+
+
+_register_analytics()
+
+
 def main() -> None:
     sys.exit(run(app))

@@ -11,6 +11,7 @@ from datetime import datetime
 from warmline.core.brief import write_brief
 from warmline.core.conversation import Contact, Conversation
 from warmline.core.decision import Action, Decision, Reason, ReasonCode
+from warmline.core.experiment import Arm, assign_arm, experiment_key
 from warmline.core.intents import IntentClassifier
 from warmline.core.policy import Mode, Policy, Route, Trigger
 from warmline.core.routing import choose_destination, is_queue_open, say_to_customer
@@ -102,6 +103,10 @@ def decide(
     groups = [t.tags for t in matched] + ([route.tags] if route else [])
     modes = [t.mode for t in matched if t.mode] + ([route.mode] if route and route.mode else [])
     mode: Mode = modes[0] if modes else policy.defaults.mode
+    if not modes and policy.experiment is not None:  # a rule's own mode wins (docs/policy.md)
+        arm = assign_arm(policy.experiment, experiment_key(conversation))
+        mode = Mode.COLD if arm is Arm.COLD else Mode.WARM
+        groups.append((arm.tag,))
     action = Action.ESCALATE
     if not is_queue_open(policy, destination.queue, s.local):
         action = Action.CALLBACK
