@@ -1,0 +1,59 @@
+"""The examples against the real frameworks, when installed (not in CI: livekit-agents and
+pipecat-ai are hundreds of MB). Checks that the names and signatures the fakes stand in for
+are the real ones, and runs the Warmline processor in a real Pipecat pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable
+from types import ModuleType
+
+import pytest
+
+from warmline import Policy
+
+
+@pytest.mark.usefixtures("keep_modules")
+def test_livekit_example_uses_the_real_agents_api(
+        example: Callable[..., ModuleType], policy: Policy) -> None:
+    agents = pytest.importorskip("livekit.agents")
+    from livekit.agents.beta.workflows import WarmTransferTask
+
+    mod = example("livekit", "agent.py", {})
+    assert issubclass(mod.SupportAgent, agents.Agent)
+    assert mod.StopResponse is agents.StopResponse
+    params = inspect.signature(WarmTransferTask.__init__).parameters
+    assert {"sip_call_to", "sip_headers", "ringing_timeout", "instructions"} <= set(params)
+    assert "on_user_turn_completed" in vars(agents.Agent)
+
+    chat = agents.ChatContext.empty()
+    chat.add_message(role="system", content="You are helpful.")
+    chat.add_message(role="user", content="Hi there")
+    chat.add_message(role="assistant", content="Hello! How can I help?")
+    gate = mod.WarmlineGate("room-1", mod.in_process(policy))
+    mod.observe_chat(gate, chat.items)
+    mod.observe_chat(gate, chat.items)  # each message once
+    assert [(t["speaker"], t["text"]) for t in gate.turns] == [
+        ("customer", "Hi there"), ("ai", "Hello! How can I help?")]
+
+
+@pytest.mark.usefixtures("keep_modules")
+def test_pipecat_processor_in_a_real_pipeline(
+        example: Callable[..., ModuleType], policy: Policy) -> None:
+    pytest.importorskip("pipecat")
+    from pipecat.frames.frames import LLMContextFrame, TTSSpeakFrame
+    from pipecat.processors.aggregators.llm_context import LLMContext
+    from pipecat.tests.utils import run_test
+
+    bot = example("pipecat", "bot.py", {})
+    gate = bot.WarmlineGate("room-1", bot.in_process(policy))
+    processor = bot.WarmlineProcessor(gate, bot.WarmTransfer(transport=None, gate=gate))
+    calm = LLMContext([{"role": "user", "content": "Hi there"}])
+    cancel = LLMContext([{"role": "user", "content": "Hi there"},
+                         {"role": "assistant", "content": "Hello!"},
+                         {"role": "user", "content": "I want to cancel my account"}])
+    down, _ = asyncio.run(run_test(
+        processor, frames_to_send=[LLMContextFrame(calm), LLMContextFrame(cancel)],
+        expected_down_frames=[LLMContextFrame, TTSSpeakFrame]))
+    assert down[-1].text == gate.transfer.say_to_customer
