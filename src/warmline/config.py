@@ -3,7 +3,7 @@ the CLI and by tests, then passed down explicitly."""
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DB = "sqlite:///warmline.db"
@@ -33,3 +33,14 @@ class Settings(BaseSettings):
     rate_limit_per_second: float = 200.0
     """Requests per second per API key and worker (0 = no limit)."""
     rate_limit_burst: float = 400.0
+    # What a handoff costs (SPEC §6 cost), in the operator's currency; see core/cost.py.
+    platform_cost_per_minute: float = Field(default=0.07, ge=0)
+    """The voice/chat platform's price per minute while a handed-off call is live
+    (0.07: Retell's base rate)."""
+    transfer_fee: float = Field(default=0.0, ge=0)
+    """The platform's fee per live transfer (callbacks pay none)."""
+    rep_cost_per_minute: float = Field(default=0.50, ge=0)
+    """What a rep's minute costs, fully loaded (0.50: $30 an hour)."""
+    prometheus_window_seconds: int = Field(default=3600, ge=60, le=31 * 86400)
+    """The trailing window `GET /metrics` reports (its gauges are computed from the
+    database at scrape time)."""

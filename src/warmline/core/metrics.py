@@ -23,30 +23,51 @@ failures        {rate: RATE, by_type{type}: count}: failed or abandoned transfer
                 is the failure's outcome (declined, no_answer, voicemail ...), "caller_left"
                 for abandoned ones, "failed" when no outcome was recorded
 by_status       {status: count} for every handoff status
+by_action       {continue, escalate, hold, callback: count}: conversations by their decision's
+                action; "continue" = conversations that did not escalate
 queues          {queue: {waiting, callbacks, longest_wait_seconds}}: now, not the window
+queue_times     {queue: DIST}: created -> accepted of the window's accepted handoffs, by the
+                queue that accepted them (after any overflow)
+notify_latency  {handoffs, ...DIST}: decision -> the handoff's `handoff.created` event first
+                served on `GET /v1/events` (what the desk listens to), for the window's
+                handoffs; `n` of `handoffs` were seen by a listener at all
+top_triggers    [{rule, code, count, share: RATE}]: the rules (policy triggers by name,
+                built-in signals and thresholds by theirs) behind the most escalated
+                conversations; share = their part of the escalated conversations (top 10)
+trend           {bucket_seconds, reasons, buckets: [{start, conversations, escalated: RATE,
+                 by_reason{code}: RATE}]}: escalation rate over time (`core.trend`); null
+                when the caller did not count conversations per bucket
+cost            {assumptions, per_handoff: MEAN, platform_minutes, rep_minutes, total,
+                 per_month, policy{per_handoff, per_month}}: `core.cost`
 truncated       true when the store held more handoffs than were read (numbers are partial)
 
 RATE = {count, total, value, low, high}   Wilson 95 %; value/low/high null when total is 0
 MEAN = {n, mean, low, high}               seeded bootstrap 95 %; null when n is 0
+DIST = {n, p50_seconds, p90_seconds, p99_seconds, histogram: [{low, high, count}]}
 ```
 """
 
 from __future__ import annotations
 
 import bisect
-import itertools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+from warmline.core.cost import Cost, CostAssumptions, cost
+from warmline.core.distribution import Bucket, Distribution, buckets, describe, seconds
 from warmline.core.estimate import Mean, Rate, bootstrap_mean, percentile
 from warmline.core.handoff import Handoff, HandoffStatus
 from warmline.core.policy import Mode
+from warmline.core.trend import Trend, bucket_starts, bucket_width, trend
 
 #: Handoff-time histogram bucket edges in seconds: [low, high), the last one open-ended.
 HISTOGRAM_EDGES = (0, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300)
+#: Notify-latency bucket edges in seconds: a desk should see a brief well under a second.
+NOTIFY_EDGES = (0, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60)
+TOP_TRIGGERS = 10
 #: The SPEC's handoff-time target: "the share under 10 s".
 TARGET_SECONDS = 10.0
 UNKNOWN = "unknown"
@@ -100,13 +121,6 @@ class Escalation:
 
 
 @dataclass(frozen=True, slots=True)
-class Bucket:
-    low: float
-    high: float | None
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
 class HandoffTime:
     accepted: int
     p50: float | None
@@ -114,10 +128,12 @@ class HandoffTime:
     p99: float | None
     under_10s: Rate
     histogram: tuple[Bucket, ...]
+    total: float = 0.0
+    """The sum of the accepted handoffs' times (Prometheus histograms carry it)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"accepted": self.accepted, "p50_seconds": _seconds(self.p50),
-                "p90_seconds": _seconds(self.p90), "p99_seconds": _seconds(self.p99),
+        return {"accepted": self.accepted, "p50_seconds": seconds(self.p50),
+                "p90_seconds": seconds(self.p90), "p99_seconds": seconds(self.p99),
                 "under_10s": self.under_10s.to_dict(),
                 "histogram": [{"low": b.low, "high": b.high, "count": b.count}
                               for b in self.histogram]}
@@ -128,6 +144,18 @@ class QueueWait:
     waiting: int
     callbacks: int
     longest_wait_seconds: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class TopTrigger:
+    rule: str
+    code: str
+    share: Rate
+    """Escalated conversations this rule was behind / all escalated conversations."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "code": self.code, "count": self.share.count,
+                "share": self.share.to_dict()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +175,15 @@ class Metrics:
     failures: Rate
     failure_types: Mapping[str, int]
     by_status: Mapping[str, int]
+    by_action: Mapping[str, int] = field(default_factory=dict)
+    """Conversations by their decision's action: the escalated ones by their handoff's
+    action (the latest when a conversation escalated twice), the rest "continue"."""
     queues: Mapping[str, QueueWait] = field(default_factory=dict)
+    queue_times: Mapping[str, Distribution] = field(default_factory=dict)
+    notify_latency: Distribution = field(default_factory=lambda: describe((), NOTIFY_EDGES))
+    top_triggers: Sequence[TopTrigger] = ()
+    trend: Trend | None = None
+    cost: Cost | None = None
     truncated: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -166,9 +202,15 @@ class Metrics:
             "abandonment": self.abandonment.to_dict(),
             "failures": {"rate": self.failures.to_dict(), "by_type": dict(self.failure_types)},
             "by_status": dict(self.by_status),
+            "by_action": dict(self.by_action),
             "queues": {name: {"waiting": q.waiting, "callbacks": q.callbacks,
-                              "longest_wait_seconds": _seconds(q.longest_wait_seconds)}
+                              "longest_wait_seconds": seconds(q.longest_wait_seconds)}
                        for name, q in self.queues.items()},
+            "queue_times": {name: d.to_dict() for name, d in self.queue_times.items()},
+            "notify_latency": {"handoffs": self.handoffs, **self.notify_latency.to_dict()},
+            "top_triggers": [t.to_dict() for t in self.top_triggers],
+            "trend": None if self.trend is None else self.trend.to_dict(),
+            "cost": None if self.cost is None else self.cost.to_dict(),
             "truncated": self.truncated,
         }
 
@@ -187,17 +229,30 @@ class Window:
     open_handoffs: Sequence[Handoff] = ()
     """Handoffs that are waiting now (queued, offered, callback), for queue waits."""
     now: datetime | None = None
+    deliveries: Mapping[str, float] = field(default_factory=dict)
+    """Handoff id -> seconds from its decision to its first delivery to an event listener."""
+    bucket_conversations: Sequence[int] | None = None
+    """Conversations decided in each `trend_buckets(since, until)` bucket; None: no trend."""
     truncated: bool = False
 
 
+def trend_buckets(since: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
+    """The [start, end) buckets of the escalation trend: what the caller counts
+    conversations in, for `Window.bucket_conversations`."""
+    width = bucket_width(since, until)
+    starts = bucket_starts(since, until, width)
+    return [(start, min(start + width, until)) for start in starts]
+
+
 def measure(window: Window, filters: MetricsFilter | None = None, *,
-            repeat_window_days: int = 7) -> Metrics:
-    """Every SPEC §6 metric this slice covers, for the handoffs `filters` keeps."""
+            repeat_window_days: int = 7, prices: CostAssumptions | None = None) -> Metrics:
+    """Every SPEC §6 metric, for the handoffs `filters` keeps; cost only with `prices`."""
     filters = filters or MetricsFilter()
     kept = [h for h in window.handoffs if filters.keeps(h)]
     statuses = Counter(h.status.value for h in kept)
     abandoned = statuses[HandoffStatus.ABANDONED.value]
     types = failure_types(kept)
+    width = bucket_width(window.since, window.until)
     return Metrics(
         since=window.since, until=window.until, filters=filters,
         conversations=window.conversations, handoffs=len(kept),
@@ -209,8 +264,18 @@ def measure(window: Window, filters: MetricsFilter | None = None, *,
         abandonment=Rate(abandoned, len(kept)),
         failures=Rate(sum(types.values()), len(kept)), failure_types=types,
         by_status={s.value: statuses[s.value] for s in HandoffStatus},
+        by_action=actions(kept, window.conversations),
         queues=queue_waits([h for h in window.open_handoffs if filters.keeps(h)],
                            window.now or window.until),
+        queue_times=queue_times(kept),
+        notify_latency=describe((window.deliveries[h.id] for h in kept
+                                 if h.id in window.deliveries), NOTIFY_EDGES),
+        top_triggers=top_triggers(kept),
+        trend=(None if window.bucket_conversations is None else
+               trend(kept, bucket_starts(window.since, window.until, width), width,
+                     window.bucket_conversations, reasons_of)),
+        cost=(None if prices is None else
+              cost(kept, prices, window.until - window.since)),
         truncated=window.truncated)
 
 
@@ -241,17 +306,46 @@ def escalation(handoffs: Sequence[Handoff], conversations: int) -> Escalation:
 
 def handoff_time(handoffs: Sequence[Handoff]) -> HandoffTime:
     """Created (the escalation decided) -> accepted, over handoffs a rep accepted."""
-    waits = sorted(max(0.0, (h.accepted_at - h.created_at).total_seconds())
-                   for h in handoffs if h.accepted_at is not None)
+    waits = sorted(pickup_seconds(h) for h in handoffs if h.accepted_at is not None)
     under = bisect.bisect_left(waits, TARGET_SECONDS)
-    buckets = []
-    for low, high in itertools.pairwise((*HISTOGRAM_EDGES, None)):
-        assert low is not None
-        start = bisect.bisect_left(waits, low)
-        end = len(waits) if high is None else bisect.bisect_left(waits, high)
-        buckets.append(Bucket(low, high, end - start))
     return HandoffTime(len(waits), percentile(waits, 50), percentile(waits, 90),
-                       percentile(waits, 99), Rate(under, len(waits)), tuple(buckets))
+                       percentile(waits, 99), Rate(under, len(waits)),
+                       buckets(waits, HISTOGRAM_EDGES), sum(waits))
+
+
+def actions(handoffs: Sequence[Handoff], conversations: int) -> dict[str, int]:
+    """Conversations by decision action; "continue" is every conversation not escalated."""
+    latest = {h.conversation_id: str(h.decision.get("action") or "escalate")
+              for h in sorted(handoffs, key=lambda h: h.created_at)}
+    found = Counter(latest.values())
+    return {"continue": max(0, conversations - len(latest)),
+            **{a: found[a] for a in ("escalate", "hold", "callback")}, **found}
+
+
+def pickup_seconds(handoff: Handoff) -> float:
+    assert handoff.accepted_at is not None
+    return max(0.0, (handoff.accepted_at - handoff.created_at).total_seconds())
+
+
+def queue_times(handoffs: Sequence[Handoff]) -> dict[str, Distribution]:
+    """Per queue: created -> accepted of its accepted handoffs, queues by name."""
+    waits: dict[str, list[float]] = defaultdict(list)
+    for h in handoffs:
+        if h.accepted_at is not None:
+            waits[h.queue].append(pickup_seconds(h))
+    return {q: describe(waits[q], HISTOGRAM_EDGES) for q in sorted(waits)}
+
+
+def top_triggers(handoffs: Sequence[Handoff]) -> list[TopTrigger]:
+    """The rules behind the most escalated conversations (distinct conversations)."""
+    escalated = {h.conversation_id for h in handoffs}
+    by_rule: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for h in handoffs:
+        for code, rule in reasons_of(h):
+            by_rule[(rule, code)].add(h.conversation_id)
+    ranked = sorted(by_rule.items(), key=lambda item: (-len(item[1]), item[0]))
+    return [TopTrigger(rule, code, Rate(len(convs), len(escalated)))
+            for (rule, code), convs in ranked[:TOP_TRIGGERS]]
 
 
 def csat_by_mode(handoffs: Sequence[Handoff]) -> dict[str, Mean]:
@@ -347,10 +441,6 @@ def _top(groups: Mapping[str, T], size: Callable[[T], int]) -> list[tuple[str, T
 
 def _rates(rates: Mapping[str, Rate]) -> dict[str, Any]:
     return {key: rate.to_dict() for key, rate in rates.items()}
-
-
-def _seconds(value: float | None) -> float | None:
-    return None if value is None else round(value, 3)
 
 
 def _slug(text: str | None) -> str:

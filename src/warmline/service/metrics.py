@@ -1,15 +1,18 @@
 """Metrics of a tenant's window (SPEC §6): one read-only transaction gathers the window's
-handoffs, conversation count, customers' later contacts and what waits now; the pure
-`core.metrics.measure` does the arithmetic."""
+handoffs, conversation counts (the window's and each trend bucket's), customers' later
+contacts, notify latencies and what waits now; the pure `core.metrics.measure` does the
+arithmetic."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from warmline.core.cost import CostAssumptions
 from warmline.core.errors import InvalidInput, Problem
 from warmline.core.handoff import OPEN_STATUSES, Tenant
-from warmline.core.metrics import Metrics, MetricsFilter, Window, measure
+from warmline.core.metrics import Metrics, MetricsFilter, Window, measure, trend_buckets
+from warmline.service.deliveries import DeliveryLog
 from warmline.service.ports import Clock, Store
 
 #: The window when none is given: the last seven days.
@@ -25,13 +28,19 @@ MAX_OPEN = 10_000
 class MetricsService:
     store: Store
     clock: Clock
+    deliveries: DeliveryLog = field(init=False)
+    """Notify latency: recorded by the event stream, read here."""
+
+    def __post_init__(self) -> None:
+        self.deliveries = DeliveryLog(self.store, self.clock)
 
     def compute(self, tenant: Tenant, *, since: datetime | None = None,
                 until: datetime | None = None, queue: str | None = None,
                 question_type: str | None = None, mode: str | None = None,
-                rule: str | None = None, repeat_window_days: int = 7) -> Metrics:
+                rule: str | None = None, repeat_window_days: int = 7,
+                prices: CostAssumptions | None = None) -> Metrics:
         """The metrics of `since <= t < until` (default: the 7 days up to now), for the
-        handoffs the filters keep.
+        handoffs the filters keep; cost only with `prices`.
 
         Raises:
             InvalidInput: a naive time, `since` not before `until`, or a window too long.
@@ -47,13 +56,20 @@ class MetricsService:
             keys = {h.customer_key for h in handoffs if h.customer_key}
             contacts = tx.contacts_between(tenant.id, start, end + follow_up, keys)
             waiting = tx.list_handoffs(tenant.id, statuses=OPEN_STATUSES, limit=MAX_OPEN)
-        window = Window(since=start, until=end, handoffs=handoffs[:MAX_HANDOFFS],
+            per_bucket = [tx.conversations_between(tenant.id, low, high)
+                          for low, high in trend_buckets(start, end)]
+            delivered = self.deliveries.read(tx, tenant.id, start)
+        kept = handoffs[:MAX_HANDOFFS]
+        window = Window(since=start, until=end, handoffs=kept,
                         conversations=conversations, contacts=contacts,
                         open_handoffs=waiting, now=now,
+                        deliveries={h.id: delivered[h.id] for h in kept if h.id in delivered},
+                        bucket_conversations=per_bucket,
                         truncated=len(handoffs) > MAX_HANDOFFS)
         filters = MetricsFilter(queue=queue, question_type=question_type, mode=mode,
                                 rule=rule)
-        return measure(window, filters, repeat_window_days=repeat_window_days)
+        return measure(window, filters, repeat_window_days=repeat_window_days,
+                       prices=prices)
 
 
 def _check_window(since: datetime, until: datetime) -> None:

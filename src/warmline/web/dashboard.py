@@ -31,6 +31,7 @@ from warmline.web.metrics_api import (
     parse_query,
 )
 from warmline.web.metrics_api import router as metrics_router
+from warmline.web.prometheus import router as prometheus_router
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 #: Seconds between refreshes of the charts (htmx `every Ns`).
@@ -192,11 +193,13 @@ async def charts_partial(request: Request, user: UserDep) -> HTMLResponse:
 
 
 def install_metrics(app: FastAPI) -> None:
-    """Add `GET /v1/metrics` and `/dashboard` (and the desk it shares login, templates and
-    `/static` with). Calling it again on the same app does nothing."""
+    """Add `GET /v1/metrics`, Prometheus' `GET /metrics` and `/dashboard` (and the desk it
+    shares login, templates and `/static` with). Calling it again on the same app does
+    nothing."""
     if getattr(app.state, "metrics_installed", False):
         return
     app.state.metrics_installed = True
     install_desk(app)
     app.include_router(metrics_router)
+    app.include_router(prometheus_router)
     app.include_router(router)

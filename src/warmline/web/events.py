@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
+from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
@@ -17,6 +19,7 @@ from warmline.service.ports import Event
 from warmline.web.auth import ServicesDep, TenantDep
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 POLL_SECONDS = 0.5
 """How often a stream re-reads the event log when nothing woke it (no LISTEN available)."""
 LISTEN_POLL_SECONDS = 5.0
@@ -62,6 +65,8 @@ async def events(request: Request, tenant: TenantDep, svc: ServicesDep,
         start = recent
     notifier: Notifier = request.app.state.notifier
 
+    opened = svc.clock.now()
+
     async def stream() -> AsyncIterator[str]:
         cursor = start
         idle = 0.0
@@ -75,6 +80,8 @@ async def events(request: Request, tenant: TenantDep, svc: ServicesDep,
                 data = json.dumps({"type": event.type, **event.payload,
                                    "at": event.created_at.isoformat()})
                 yield f"id: {event.id}\nevent: {event.type}\ndata: {data}\n\n"
+            if any(event.type == "handoff.created" for event in batch):
+                await run_in_threadpool(_record_deliveries, svc, tenant.id, batch, opened)
             if batch:
                 idle = 0.0
                 continue
@@ -86,6 +93,16 @@ async def events(request: Request, tenant: TenantDep, svc: ServicesDep,
 
     return StreamingResponse(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def _record_deliveries(svc: Services, tenant_id: str, served: list[Event],
+                       opened: datetime) -> None:
+    """Notify latency (`service.deliveries`): best effort, a failed write never ends a
+    stream."""
+    try:
+        svc.metrics.deliveries.record(tenant_id, served, opened)
+    except Exception:  # e.g. the database is restarting: lose one sample, keep streaming
+        log.warning("could not record a notify latency", exc_info=True)
 
 
 def _read(svc: Services, tenant_id: str, cursor: int) -> list[Event]:

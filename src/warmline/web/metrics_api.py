@@ -13,6 +13,8 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from warmline.bootstrap import Services
+from warmline.config import Settings
+from warmline.core.cost import CostAssumptions
 from warmline.core.errors import InvalidInput, Problem
 from warmline.core.handoff import Tenant
 from warmline.core.metrics import Metrics
@@ -81,12 +83,22 @@ def _moment(text: str | None, local: tzinfo, name: str, problems: list[Problem],
 
 
 def compute(svc: Services, tenant: Tenant, query: MetricsQuery) -> Metrics:
-    """The tenant's metrics for `query`, with its policy's repeat-contact window."""
+    """The tenant's metrics for `query`, with its policy's repeat-contact window and cost
+    of escalation, and the server's prices."""
     policy = svc.tenants.decider_for(tenant).policy
     return svc.metrics.compute(
         tenant, since=query.since, until=query.until, queue=query.queue,
         question_type=query.question_type, mode=query.mode, rule=query.rule,
-        repeat_window_days=policy.defaults.repeat_window_days)
+        repeat_window_days=policy.defaults.repeat_window_days,
+        prices=prices_of(svc.settings, policy.defaults.cost_of_escalation))
+
+
+def prices_of(settings: Settings, cost_of_escalation: float | None) -> CostAssumptions:
+    """The cost assumptions: the server's prices and the policy's flat cost of a handoff."""
+    return CostAssumptions(platform_per_minute=settings.platform_cost_per_minute,
+                           transfer_fee=settings.transfer_fee,
+                           rep_per_minute=settings.rep_cost_per_minute,
+                           cost_of_escalation=cost_of_escalation)
 
 
 def local_zone(svc: Services, tenant: Tenant) -> tzinfo:
@@ -108,9 +120,10 @@ async def get_metrics(*, tenant: TenantDep, svc: ServicesDep,
                       mode: Annotated[str | None, Query(
                           max_length=MAX_TEXT, description="warm or cold")] = None,
                       rule: Text = None) -> dict[str, Any]:
-    """Escalation rate (by reason, rule, question type), handoff time, CSAT and repeat
-    contacts by mode, abandonment, transfer failures and queue waits. Rates carry Wilson
-    95 % intervals, means bootstrap ones; a rate with nothing to count is null."""
+    """Escalation rate (by reason, rule, question type, and over time by reason), handoff
+    time, notify latency, CSAT and repeat contacts by mode, abandonment, transfer failures,
+    queue waits, top triggers and cost per handoff and per month. Rates carry Wilson 95 %
+    intervals, means bootstrap ones; a rate with nothing to count is null."""
     query = parse_query({"since": since, "until": until, "queue": queue,
                          "question_type": question_type, "mode": mode, "rule": rule},
                         local_zone(svc, tenant))
