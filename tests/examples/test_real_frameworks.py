@@ -38,6 +38,8 @@ def test_livekit_example_uses_the_real_agents_api(
         ("customer", "Hi there"), ("ai", "Hello! How can I help?")]
 
 
+# pipecat-ai 1.14 imports the stdlib `audioop`, deprecated since Python 3.11.
+@pytest.mark.filterwarnings("ignore:'audioop' is deprecated:DeprecationWarning")
 @pytest.mark.usefixtures("keep_modules")
 def test_pipecat_processor_in_a_real_pipeline(
         example: Callable[..., ModuleType], policy: Policy) -> None:
