@@ -61,17 +61,21 @@ from warmline.core.distribution import Bucket, Distribution, buckets, describe, 
 from warmline.core.estimate import Mean, Rate, bootstrap_mean, percentile
 from warmline.core.handoff import Handoff, HandoffStatus
 from warmline.core.policy import Mode
+from warmline.core.queueing import (
+    HISTOGRAM_EDGES,
+    QueueWait,
+    pickup_seconds,
+    queue_times,
+    queue_waits,
+)
 from warmline.core.trend import Trend, bucket_starts, bucket_width, trend
 
-#: Handoff-time histogram bucket edges in seconds: [low, high), the last one open-ended.
-HISTOGRAM_EDGES = (0, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300)
 #: Notify-latency bucket edges in seconds: a desk should see a brief well under a second.
 NOTIFY_EDGES = (0, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60)
 TOP_TRIGGERS = 10
 #: The SPEC's handoff-time target: "the share under 10 s".
 TARGET_SECONDS = 10.0
 UNKNOWN = "unknown"
-WAITING = frozenset({HandoffStatus.QUEUED, HandoffStatus.OFFERED})
 MODES = tuple(m.value for m in Mode)
 T = TypeVar("T")
 
@@ -137,13 +141,6 @@ class HandoffTime:
                 "under_10s": self.under_10s.to_dict(),
                 "histogram": [{"low": b.low, "high": b.high, "count": b.count}
                               for b in self.histogram]}
-
-
-@dataclass(frozen=True, slots=True)
-class QueueWait:
-    waiting: int
-    callbacks: int
-    longest_wait_seconds: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,20 +319,6 @@ def actions(handoffs: Sequence[Handoff], conversations: int) -> dict[str, int]:
             **{a: found[a] for a in ("escalate", "hold", "callback")}, **found}
 
 
-def pickup_seconds(handoff: Handoff) -> float:
-    assert handoff.accepted_at is not None
-    return max(0.0, (handoff.accepted_at - handoff.created_at).total_seconds())
-
-
-def queue_times(handoffs: Sequence[Handoff]) -> dict[str, Distribution]:
-    """Per queue: created -> accepted of its accepted handoffs, queues by name."""
-    waits: dict[str, list[float]] = defaultdict(list)
-    for h in handoffs:
-        if h.accepted_at is not None:
-            waits[h.queue].append(pickup_seconds(h))
-    return {q: describe(waits[q], HISTOGRAM_EDGES) for q in sorted(waits)}
-
-
 def top_triggers(handoffs: Sequence[Handoff]) -> list[TopTrigger]:
     """The rules behind the most escalated conversations (distinct conversations)."""
     escalated = {h.conversation_id for h in handoffs}
@@ -398,21 +381,6 @@ def failure_types(handoffs: Iterable[Handoff]) -> dict[str, int]:
         elif h.status is HandoffStatus.FAILED:
             types[_slug(h.outcome) or "failed"] += 1
     return dict(_top(types, lambda n: n))
-
-
-def queue_waits(open_handoffs: Iterable[Handoff], now: datetime) -> dict[str, QueueWait]:
-    """Per queue, now: handoffs waiting for pickup (queued or offered), scheduled callbacks,
-    and how long the longest-waiting one has waited."""
-    waits: dict[str, list[float]] = defaultdict(list)
-    callbacks: Counter[str] = Counter()
-    for h in open_handoffs:
-        if h.status in WAITING:
-            waits[h.queue].append(max(0.0, (now - h.created_at).total_seconds()))
-        elif h.status is HandoffStatus.CALLBACK:
-            callbacks[h.queue] += 1
-    names = sorted(set(waits) | set(callbacks))
-    return {q: QueueWait(len(waits[q]), callbacks[q], max(waits[q], default=None))
-            for q in names}
 
 
 # --- reading a stored decision --------------------------------------------------------------
