@@ -17,7 +17,8 @@ from starlette.concurrency import run_in_threadpool
 
 from warmline.bootstrap import Services
 from warmline.core.errors import InvalidInput
-from warmline.core.metrics import HISTOGRAM_EDGES, TARGET_SECONDS
+from warmline.core.metrics import TARGET_SECONDS
+from warmline.core.queueing import HISTOGRAM_EDGES
 from warmline.web import charts
 from warmline.web.auth import services
 from warmline.web.charts import Bar, percent, scale_text
