@@ -8,20 +8,26 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
+import httpx2 as httpx
+
 from warmline.adapters.intent_files import load_bundled_model, load_model
 from warmline.adapters.llm_summarizer import OpenAICompatibleSummarizer
+from warmline.adapters.notify.slack import SlackNotifier
+from warmline.adapters.notify.webhook import WebhookNotifier
 from warmline.adapters.policy_files import load_policy
 from warmline.adapters.storage.memory import InMemoryStore
 from warmline.adapters.storage.migrations import check_current, upgrade
 from warmline.adapters.storage.sql import SqlStore
 from warmline.config import Settings
-from warmline.core.intents import IntentClassifier
+from warmline.core.handoff import Tenant
+from warmline.core.intents import IntentClassifier, ScopeOnly
 from warmline.core.policy import Policy
 from warmline.service.deciding import Decider
 from warmline.service.dispatch import Dispatcher
 from warmline.service.handoffs import HandoffService, RepService
 from warmline.service.metrics import MetricsService
-from warmline.service.ports import Clock, Store, Summarizer
+from warmline.service.outbox import Outbox, OutboxService
+from warmline.service.ports import Clock, Notifier, Store, Summarizer
 from warmline.service.tenants import TenantService
 from warmline.service.transfers import TransferService
 from warmline.service.turns import TurnService
@@ -29,7 +35,7 @@ from warmline.service.turns import TurnService
 
 @lru_cache(maxsize=8)
 def _classifier(path: str | None) -> IntentClassifier:
-    return load_bundled_model() if path is None else load_model(path)
+    return ScopeOnly(load_bundled_model()) if path is None else load_model(path)
 
 
 def classifier_for(policy: Policy) -> IntentClassifier:
@@ -68,8 +74,12 @@ class Services:
     dispatcher: Dispatcher
     metrics: MetricsService
     transfers: TransferService
+    outbox: OutboxService | None = None
+    """Delivers webhooks and Slack messages; None where nothing should be sent."""
 
     def close(self) -> None:
+        if self.outbox is not None:
+            self.outbox.close()
         self.store.close()
 
 
@@ -99,10 +109,22 @@ def build_services(settings: Settings, *, store: Store | None = None,
                                   settings.llm_timeout)
     tenants = TenantService(store, clock, lambda ref: build_decider(ref, summarizer=summarizer),
                             default_policy=settings.policy)
-    dispatcher = Dispatcher()
+    def policy_for(tenant: Tenant) -> Policy:
+        return tenants.decider_for(tenant).policy
+
+    public_url = settings.public_url or f"http://{settings.host}:{settings.port}"
+    dispatcher = Dispatcher(outbox=Outbox(policy_for, public_url))
+    outbox = OutboxService(store, clock, policy_for, build_notifiers())
     return Services(
         settings=settings, store=store, clock=clock, tenants=tenants,
         turns=TurnService(store, clock, tenants, dispatcher),
         handoffs=HandoffService(store, clock, tenants, dispatcher),
         reps=RepService(store, clock, tenants, dispatcher), dispatcher=dispatcher,
-        metrics=MetricsService(store, clock), transfers=TransferService(store, clock))
+        metrics=MetricsService(store, clock), transfers=TransferService(store, clock),
+        outbox=outbox)
+
+
+def build_notifiers() -> dict[str, Notifier]:
+    """The notifier of each notify target type, sharing one HTTP client."""
+    client = httpx.Client(follow_redirects=False)
+    return {"webhook": WebhookNotifier(client), "slack": SlackNotifier(client)}

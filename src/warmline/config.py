@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_timeout: float = 2.0
     sweep_seconds: float = 1.0
+    public_url: str | None = None
+    """Where people reach this server (e.g. https://warmline.example.com): the base of the
+    desk links in webhooks and Slack messages. Default: http://HOST:PORT."""
+    outbox_seconds: float = 1.0
+    """How often the outbox worker looks for due notifications (0 = no worker here)."""
     rate_limit_per_second: float = 200.0
     """Requests per second per API key and worker (0 = no limit)."""
     rate_limit_burst: float = 400.0

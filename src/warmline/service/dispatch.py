@@ -5,11 +5,14 @@ conditional updates (`take_slot`, `update_handoff(expect=...)`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from warmline.core.handoff import Handoff, HandoffStatus, Tenant, pick_rep, queue_order
 from warmline.core.policy import Policy
+from warmline.service.outbox import Outbox
 from warmline.service.ports import Tx
 
 #: Reps tried per offer before the handoff waits in its queue (each try may lose a race).
@@ -28,6 +31,18 @@ def event_payload(handoff: Handoff) -> dict[str, object]:
 
 @dataclass
 class Dispatcher:
+    outbox: Outbox | None = None
+    """Writes the notifications (webhooks, Slack) of the events `publish` records."""
+
+    def publish(self, tx: Tx, tenant: Tenant, kind: str, handoff: Handoff, now: datetime, *,
+                customer: Mapping[str, Any] | None = None) -> int:
+        """Record a handoff event for the desk and, in the same transaction, the outbox
+        messages it owes the policy's notify targets; returns the event's id."""
+        event_id = tx.add_event(tenant.id, kind, event_payload(handoff), now)
+        if self.outbox is not None:
+            self.outbox.enqueue(tx, tenant, kind, handoff, now, customer=customer)
+        return event_id
+
     def offer(self, tx: Tx, tenant: Tenant, handoff: Handoff, policy: Policy, now: datetime
               ) -> Handoff:
         """Offer a queued handoff to a free rep; returns it as stored afterwards."""

@@ -55,7 +55,7 @@ class HandoffService:
                                accepted_at=now, offered_at=handoff.offered_at or now)
             if not tx.update_handoff(accepted, expect=expect):
                 raise Conflict(f"handoff {handoff_id} was taken by someone else")
-            tx.add_event(tenant.id, "handoff.accepted", event_payload(accepted), now)
+            self.dispatcher.publish(tx, tenant, "handoff.accepted", accepted, now)
         return accepted
 
     def decline(self, tenant: Tenant, handoff_id: str, rep_id: str) -> Handoff:
@@ -125,7 +125,7 @@ class HandoffService:
             tx.release_slot(tenant.id, rep_id, now)
             kind = "handoff.completed" if status is HandoffStatus.COMPLETED else (
                 "handoff.handed_back")
-            tx.add_event(tenant.id, kind, event_payload(done), now)
+            self.dispatcher.publish(tx, tenant, kind, done, now)
             self.dispatcher.drain(tx, tenant, self.tenants.decider_for(tenant).policy, now)
         return done
 

@@ -195,6 +195,10 @@ class OutboxService:
         with self.store.transaction() as tx:
             tx.prune_outbox(now - self.keep_delivered)
 
+    def close(self) -> None:
+        for notifier in self.notifiers.values():
+            notifier.close()
+
     def counts(self, tenant: Tenant | None = None) -> OutboxCounts:
         """Backlog and dead letters, for one tenant or all (metrics, health)."""
         with self.store.read() as tx:

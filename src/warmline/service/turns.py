@@ -120,11 +120,11 @@ class TurnService:
         result = replace(decision, handoff_id=handoff.id).to_dict()
         if decision.action is Action.HOLD:
             result["hold"] = hold_estimate(tx, tenant, handoff, decider.policy)
-        tx.add_event(tenant.id, "handoff.created", {"handoff_id": handoff.id,
-                                                    "queue": handoff.queue}, now)
+        customer = stored.data.get("customer")
+        self.dispatcher.publish(tx, tenant, "handoff.created", handoff, now, customer=customer)
         if handoff.status is HandoffStatus.CALLBACK:
-            tx.add_event(tenant.id, "handoff.callback_scheduled",
-                         {"handoff_id": handoff.id, "queue": handoff.queue}, now)
+            self.dispatcher.publish(tx, tenant, "handoff.callback_scheduled", handoff, now,
+                                    customer=customer)
         else:
             self.dispatcher.offer(tx, tenant, handoff, decider.policy, now)
         return result, replace(stored, handoff_id=handoff.id)

@@ -16,6 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from warmline import __version__
 from warmline.adapters.storage.listener import listen_for_events, listen_url
 from warmline.bootstrap import Services
+from warmline.service.outbox import OutboxService
 from warmline.web import api, events
 from warmline.web.dashboard import install_metrics
 from warmline.web.desk import install_desk
@@ -35,12 +36,27 @@ async def _sweep_forever(services: Services) -> None:
             log.exception("handoff sweep failed; retrying")
 
 
+async def _deliver_forever(outbox: OutboxService, seconds: float) -> None:
+    """The outbox worker: webhooks and Slack messages, retried until delivered."""
+    while True:
+        try:
+            attempted = await run_in_threadpool(outbox.deliver_due)
+        except Exception:  # e.g. a database restart: the messages wait in the outbox
+            log.exception("outbox delivery failed; retrying")
+            attempted = 0
+        if attempted < outbox.batch:  # a full batch means more are due: go on at once
+            await asyncio.sleep(seconds)
+
+
 def create_app(services: Services, *, sweep: bool = True) -> FastAPI:
     listen = listen_url(services.store)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tasks = [asyncio.create_task(_sweep_forever(services))] if sweep else []
+        if sweep and services.outbox is not None and services.settings.outbox_seconds > 0:
+            tasks.append(asyncio.create_task(
+                _deliver_forever(services.outbox, services.settings.outbox_seconds)))
         if listen is not None:
             notifier: events.Notifier = app.state.notifier
             tasks.append(asyncio.create_task(
