@@ -51,3 +51,9 @@ def test_bad_integrations_are_located(section: dict[str, object], needle: str) -
     with pytest.raises(PolicyError) as err:
         make_policy(integrations=section)
     assert needle in str(err.value)
+
+
+def test_zero_default_threshold_and_priority_are_kept() -> None:
+    policy = make_policy(defaults={"queue": "front-desk", "threshold": 0.0, "priority": 0})
+    assert policy.defaults.threshold == 0.0
+    assert policy.defaults.priority == 0

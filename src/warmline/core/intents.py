@@ -25,4 +25,21 @@ class IntentPrediction:
 
 
 class IntentClassifier(Protocol):
+    """A classifier may also carry ``infers_confidence = False`` (see `ScopeOnly`): the engine
+    then takes its intents and question types but infers no answer confidence from it."""
+
     def predict(self, text: str) -> IntentPrediction: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeOnly:
+    """A classifier whose ``oos`` means "none of my intents", not "the AI cannot answer this"
+    — the bundled universal model (cancel, talk-to-human, billing ...). Its top probability
+    says nothing about whether the AI's reply was right, so inferring `confidence` from it
+    would make every ordinary turn ("no, thanks") look like a low-confidence answer."""
+
+    inner: IntentClassifier
+    infers_confidence: bool = False
+
+    def predict(self, text: str) -> IntentPrediction:
+        return self.inner.predict(text)

@@ -130,7 +130,8 @@ def _defaults(ctx: PolicyReader, obj: Mapping[str, Any]) -> Defaults:
     p = ("defaults",)
     threshold = base.threshold
     if "threshold" in obj:
-        threshold = ctx.number(obj["threshold"], (*p, "threshold"), lo=0.0, hi=1.0) or threshold
+        read = ctx.number(obj["threshold"], (*p, "threshold"), lo=0.0, hi=1.0)
+        threshold = threshold if read is None else read  # 0.0 is a valid threshold
     cost = None
     if obj.get("cost_of_escalation") is not None:
         cost = ctx.number(obj["cost_of_escalation"], (*p, "cost_of_escalation"), lo=0.0)
@@ -139,7 +140,8 @@ def _defaults(ctx: PolicyReader, obj: Mapping[str, Any]) -> Defaults:
         window = ctx.integer(obj["repeat_window_days"], (*p, "repeat_window_days"), lo=1) or window
     priority = base.priority
     if "priority" in obj:
-        priority = ctx.integer(obj["priority"], (*p, "priority")) or priority
+        given = ctx.integer(obj["priority"], (*p, "priority"))
+        priority = priority if given is None else given
     queue = ctx.queue_ref(obj.get("queue", base.queue), (*p, "queue")) or base.queue
     return Defaults(mode=ctx.mode(obj.get("mode"), (*p, "mode")) or base.mode, queue=queue,
                     threshold=threshold, cost_of_escalation=cost, repeat_window_days=window,

@@ -99,7 +99,9 @@ def _understood(
     conf = Inference(None, given_conf, "given")
     if given_conf is None:
         # No AI turn yet: there is no reply whose confidence could be low.
-        conf = (Inference(None, _answerable(guess), "inferred") if guess and last_ai
+        # Nor from a classifier that only names intents (the bundled model, `ScopeOnly`).
+        infers = getattr(classifier, "infers_confidence", True)
+        conf = (Inference(None, _answerable(guess), "inferred") if guess and last_ai and infers
                 else Inference(None, None, "none"))
     return intent, qt, conf
 
