@@ -10,6 +10,7 @@ handoffs, the desk and metrics see Retell calls like any other; every effect is 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -19,12 +20,13 @@ from starlette.concurrency import run_in_threadpool
 
 from warmline.adapters.platforms import retell
 from warmline.bootstrap import Services
-from warmline.core.errors import InvalidInput, Problem
+from warmline.core.errors import InvalidInput, Problem, SignatureInvalid
 from warmline.web.api import read_json
 from warmline.web.auth import services
 from warmline.web.errors import PayloadTooLarge
 from warmline.web.integrations.caller import Caller, integration_caller, require_signature
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/integrations/retell", tags=["integrations"])
 
 _BODY = {"requestBody": {"required": True, "content": {"application/json": {
@@ -80,8 +82,13 @@ async def _verified(request: Request, caller: Caller, svc: Services) -> datetime
     if secret is None:
         return None
     body = await request.body()
-    return retell.verify(body, request.headers.get(retell.SIGNATURE_HEADER), secret,
-                         now=svc.clock.now(), max_age_seconds=_max_age(caller))
+    try:
+        return retell.verify(body, request.headers.get(retell.SIGNATURE_HEADER), secret,
+                             now=svc.clock.now(), max_age_seconds=_max_age(caller))
+    except SignatureInvalid as err:
+        # The same answer as an unknown tenant, so names cannot be probed; the why is logged.
+        log.warning("retell request for tenant %r rejected: %s", caller.tenant.name, err)
+        raise SignatureInvalid("retell request not verified") from err
 
 
 def _max_age(caller: Caller) -> float:

@@ -13,6 +13,7 @@ Every callback URL Warmline writes into TwiML carries the tenant and the handoff
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -22,13 +23,14 @@ from starlette.concurrency import run_in_threadpool
 
 from warmline.adapters.platforms import twilio
 from warmline.bootstrap import Services
-from warmline.core.errors import NotFound
+from warmline.core.errors import NotFound, SignatureInvalid
 from warmline.core.handoff import Handoff
 from warmline.core.sip_header import BRIEF_HEADER, brief_header
 from warmline.web.auth import services
 from warmline.web.errors import PayloadTooLarge
 from warmline.web.integrations.caller import Caller, integration_caller, require_signature
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/integrations/twilio", tags=["integrations"])
 _XML = "application/xml"
 
@@ -48,8 +50,15 @@ async def _twilio_request(request: Request) -> tuple[Services, Caller, twilio.Pa
     token = require_signature(caller, "twilio", "auth_token")
     if token is not None:
         url = twilio.signed_url(str(request.url), caller.setting("public_url"))
-        twilio.verify(url, params, request.headers.get(twilio.SIGNATURE_HEADER), token,
-                      settings_header=request.headers.get(twilio.SETTINGS_HEADER))
+        try:
+            twilio.verify(url, params, request.headers.get(twilio.SIGNATURE_HEADER), token,
+                          settings_header=request.headers.get(twilio.SETTINGS_HEADER))
+        except SignatureInvalid as err:
+            # The same answer as an unknown tenant, so names cannot be probed; the why (often
+            # a proxy changing the URL: set public_url) is logged.
+            log.warning("twilio request for tenant %r to %s rejected: %s",
+                        caller.tenant.name, url, err)
+            raise SignatureInvalid("twilio request not verified") from err
     return svc, caller, params
 
 
