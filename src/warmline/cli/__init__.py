@@ -55,5 +55,14 @@ def _register_analytics() -> None:
 _register_analytics()
 
 
+def _register_report() -> None:
+    from warmline.cli.report import report_command
+
+    app.command("report")(report_command)
+
+
+_register_report()
+
+
 def main() -> None:
     sys.exit(run(app))
