@@ -18,8 +18,9 @@ INTEGRATION_KEYS: Mapping[str, tuple[str, ...]] = {
     # api_key: the Retell API key that signs `x-retell-signature`.
     "retell": ("api_key", "max_age_seconds"),
     # auth_token: the Twilio auth token that signs `X-Twilio-Signature`; public_url: the
-    # scheme://host Twilio calls, when a proxy changes what the server sees.
-    "twilio": ("auth_token", "public_url"),
+    # scheme://host Twilio calls, when a proxy changes what the server sees; workflow_sid:
+    # the TaskRouter workflow `<Enqueue>` creates tasks in; voice: the `<Say>` voice.
+    "twilio": ("auth_token", "public_url", "workflow_sid", "voice"),
     # secret: a shared secret for the generic JSON endpoint (Standard Webhooks HMAC).
     "generic": ("secret",),
 }
