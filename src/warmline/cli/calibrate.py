@@ -147,9 +147,9 @@ def _money(value: float | None) -> str:
 
 def show(result: Calibration, console: Console) -> None:
     table = Table(title="Expected cost per 1,000 conversations of each type", title_justify="left")
-    for name in ("question type", "n", "wrong", "current", "cost-derived", "recommended",
-                 "cost at recommended [95 %]", "at current", "note"):
-        table.add_column(name, justify="left" if name in ("question type", "note") else "right")
+    for name in ("type", "n", "wrong", "now", "by cost", "best", "cost at best [95 %]",
+                 "cost now", "note"):
+        table.add_column(name, justify="left" if name in ("type", "note") else "right")
     for name, t in result.question_types.items():
         m = t.expected
         table.add_row(
