@@ -1,0 +1,272 @@
+"""Benchmark: Warmline under a steady load of live conversations, on SQLite and PostgreSQL.
+
+N live conversations each post a turn every S seconds (offered load N/S turns/s) through
+`POST /v1/conversations/{id}/turns` for a bounded time, from Debian's `wrk` on loopback
+(bench/http/paced.lua paces each connection). Meanwhile a probe posts an escalating turn
+("I want to cancel") every 0.25 s on a fresh conversation and times it until the
+`handoff.created` event arrives on the desk stream (`GET /v1/events`): the notify latency
+of SPEC §6 under load. Prints the rate achieved, turn latency p50/p99, notify latency
+p50/p99, server memory and storage per live conversation. The load generator and the
+server share the machine's 2 cores, so every number is a lower bound.
+
+    python bench/bench_load.py [--live 5000] [--every 5] [--seconds 20] [--db sqlite,postgres]
+                               [--workers 1] [--connections 250]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2 as httpx
+
+HERE = Path(__file__).resolve().parent
+PG = os.environ.get("WARMLINE_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited: {proc.returncode}")
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.get(url, timeout=1)
+            return
+        time.sleep(0.1)
+    raise SystemExit(f"{url} did not come up")
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process and its children (uvicorn workers), in KiB."""
+    total = 0
+    pids = [pid]
+    with contextlib.suppress(OSError):
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(c) for c in children]
+    for p in pids:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+    return total
+
+
+@contextlib.contextmanager
+def database(kind: str, tmp: str) -> Iterator[tuple[str, str]]:
+    """A fresh, migrated database URL and a SQL size query for it."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp}/bench.db", ""
+        return
+    import sqlalchemy as sa
+
+    schema = f"wl_bench_{secrets.token_hex(4)}"
+    admin = sa.create_engine(PG)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{PG}?options=-csearch_path%3D{schema}"
+    try:
+        subprocess.run([sys.executable, "-m", "warmline", "db", "upgrade", "--db", url],
+                       check=True, capture_output=True)
+        yield url, schema
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def storage_bytes(kind: str, url: str, schema: str) -> int:
+    if kind == "sqlite":
+        path = Path(url.removeprefix("sqlite:///"))
+        return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(PG)
+    with engine.connect() as conn:
+        size = conn.execute(sa.text(
+            "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = :s AND c.relkind = 'r'"), {"s": schema}).scalar_one()
+    engine.dispose()
+    return int(size)
+
+
+class NotifyProbe:
+    """Posts an escalating turn every `interval` s and times it to its desk event."""
+
+    def __init__(self, base: str, key: str, interval: float = 0.25) -> None:
+        self.base, self.key, self.interval = base, key, interval
+        self.sent: dict[str, float] = {}
+        self.latencies: list[float] = []
+        self.failures = 0
+        self.stop = threading.Event()
+        self._lock = threading.Lock()
+
+    def listen(self) -> None:
+        with contextlib.suppress(httpx.HTTPError):  # the server stops while we listen
+            self._listen()
+
+    def _listen(self) -> None:
+        headers = {"Authorization": f"Bearer {self.key}"}
+        with httpx.Client(timeout=None) as client, client.stream(
+                "GET", f"{self.base}/v1/events", headers=headers) as response:
+            for line in response.iter_lines():
+                if self.stop.is_set():
+                    return
+                if not line.startswith("data: "):
+                    continue
+                event = json.loads(line[6:])
+                if event.get("type") != "handoff.created":
+                    continue
+                arrived = time.perf_counter()
+                with self._lock:
+                    sent = self.sent.pop(event.get("handoff_id", ""), None)
+                if sent is not None:
+                    self.latencies.append((arrived - sent) * 1000)
+
+    def post(self) -> None:
+        headers = {"Authorization": f"Bearer {self.key}"}
+        with httpx.Client(timeout=10) as client:
+            n = 0
+            while not self.stop.wait(self.interval):
+                n += 1
+                body = {"turns": [{"speaker": "customer", "at": "2026-11-24T10:00:00-06:00",
+                                   "text": "I want to cancel my subscription today"}]}
+                started = time.perf_counter()
+                try:
+                    response = client.post(f"{self.base}/v1/conversations/probe-{n}-"
+                                           f"{secrets.token_hex(3)}/turns", json=body,
+                                           headers=headers)
+                    handoff = response.json().get("handoff_id")
+                except (httpx.HTTPError, ValueError):
+                    self.failures += 1
+                    continue
+                if handoff:
+                    with self._lock:
+                        self.sent[handoff] = started
+                else:
+                    self.failures += 1
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+
+
+def wrk(port: int, seconds: int, connections: int, env: dict[str, str]) -> dict[str, float]:
+    threads = 2 if connections >= 2 else 1
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
+         "--timeout", "10s", "-s", str(HERE / "http" / "paced.lua"),
+         f"http://127.0.0.1:{port}"],
+        capture_output=True, text=True, env=env, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    lat = {q: _ms(re.search(rf"\s{q}%\s+([\d.]+)(us|ms|s)\b", out)) for q in ("50", "99")}
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    return {"rps": rps, "p50": lat["50"], "p99": lat["99"],
+            "non2xx": float(errors.group(1)) if errors else 0.0,
+            "socket_errors": socket_errors.group(1) if socket_errors else "none"}  # type: ignore[dict-item]
+
+
+def _ms(match: re.Match[str] | None) -> float:
+    if match is None:
+        return float("nan")
+    value, unit = float(match.group(1)), match.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+
+def run_one(kind: str, args: argparse.Namespace) -> dict[str, object]:
+    with tempfile.TemporaryDirectory() as tmp, database(kind, tmp) as (url, schema):
+        env = {**os.environ, "WARMLINE_DB": url, "WARMLINE_POLICY": "saas",
+               "WARMLINE_RATE_LIMIT_PER_SECOND": "0"}
+        key = subprocess.run([sys.executable, "-m", "warmline", "keys", "create", "--tenant",
+                              "bench", "--db", url], env=env, capture_output=True, text=True,
+                             check=True).stdout.strip()
+        connections = min(args.connections, args.live)
+        period_ms = round(args.every * 1000 * connections / args.live)
+        env.update(WARMLINE_BENCH_KEY=key, WARMLINE_BENCH_PERIOD_MS=str(period_ms),
+                   WARMLINE_BENCH_LIVE=str(args.live // connections or 1),
+                   WARMLINE_BENCH_RUN=f"{kind}-{secrets.token_hex(3)}")
+        port = free_port()
+        proc = subprocess.Popen([sys.executable, "-m", "warmline", "serve", "--port", str(port),
+                                 "--workers", str(args.workers), "--db", url], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_up(f"{base}/healthz", proc)
+            rss_idle = rss_kib(proc.pid)
+            size_idle = storage_bytes(kind, url, schema)
+            probe = NotifyProbe(base, key)
+            listener = threading.Thread(target=probe.listen, daemon=True)
+            poster = threading.Thread(target=probe.post, daemon=True)
+            listener.start()
+            time.sleep(0.5)
+            poster.start()
+            result = wrk(port, args.seconds, connections, env)
+            probe.stop.set()
+            poster.join(timeout=15)
+            rss_loaded = rss_kib(proc.pid)
+            size_loaded = storage_bytes(kind, url, schema)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+    return {**result, "offered": args.live / args.every, "notify_p50": percentile(
+        probe.latencies, 50), "notify_p99": percentile(probe.latencies, 99),
+        "notify_n": len(probe.latencies), "probe_failures": probe.failures,
+        "rss_idle_mib": rss_idle / 1024, "rss_loaded_mib": rss_loaded / 1024,
+        "kib_per_conversation_ram": (rss_loaded - rss_idle) / args.live,
+        "bytes_per_conversation_db": (size_loaded - size_idle) / args.live}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--live", type=int, default=5000, help="live conversations")
+    parser.add_argument("--every", type=float, default=5.0, help="seconds between turns")
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=250)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--db", default="sqlite,postgres")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("needs wrk: apt-get install wrk")
+    print(f"{args.live} live conversations, a turn every {args.every:g} s each "
+          f"(offered {args.live / args.every:.0f} turns/s), {args.seconds} s, "
+          f"{min(args.connections, args.live)} connections, {args.workers} worker(s), "
+          "loopback, load generator on the same 2 cores")
+    for kind in args.db.split(","):
+        r = run_one(kind.strip(), args)
+        print(f"  {kind:<9} {r['rps']:7.0f} turns/s achieved  turn p50 {r['p50']:6.2f} ms  "
+              f"p99 {r['p99']:6.2f} ms  non-2xx {r['non2xx']:.0f}  "
+              f"socket errors {r['socket_errors']}")
+        print(f"  {'':<9} notify (turn posted -> handoff.created on /v1/events) p50 "
+              f"{r['notify_p50']:6.1f} ms  p99 {r['notify_p99']:6.1f} ms  "
+              f"(n={r['notify_n']}, probe failures {r['probe_failures']})")
+        print(f"  {'':<9} server RSS {r['rss_idle_mib']:.0f} -> {r['rss_loaded_mib']:.0f} MiB "
+              f"({r['kib_per_conversation_ram']:.2f} KiB/conversation); storage "
+              f"{r['bytes_per_conversation_db']:.0f} B/conversation")
+
+
+if __name__ == "__main__":
+    main()
