@@ -4,6 +4,7 @@ simulated reps, so a newcomer sees handoffs arrive on /desk within seconds."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from importlib import resources
@@ -34,6 +35,15 @@ def _prepare(services: Services) -> str:
     return services.tenants.create_key(DEMO_TENANT)
 
 
+def _show_slack_messages() -> None:
+    """The demo policy's Slack target is in log mode: its messages go to stderr."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    slack_log = logging.getLogger("warmline.adapters.notify.slack")
+    slack_log.setLevel(logging.INFO)
+    slack_log.addHandler(handler)
+
+
 def _wait_until_up(base_url: str, server_thread: threading.Thread) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and server_thread.is_alive():
@@ -60,6 +70,7 @@ def demo_command(
     from warmline.demo.simulator import Simulation
     from warmline.web.app import create_app
 
+    _show_slack_messages()
     settings = settings_from(db=db or "sqlite:///warmline-demo.db", port=port)
     services = build_services(settings)
     key = _prepare(services)

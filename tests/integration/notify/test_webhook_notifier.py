@@ -113,7 +113,7 @@ def test_slack_blocks_carry_reason_priority_brief_whisper_and_desk_link() -> Non
     assert kinds == ["header", "section", "section", "context", "actions"]
     assert body["blocks"][0]["text"]["text"] == "New handoff: retention · priority 90"
     text = json.dumps(body["blocks"])
-    assert "cancellation: intent cancel" in text
+    assert "*Why*\\ncancellation" in text
     assert "&lt;Pro&gt; &amp; leave" in text  # mrkdwn control characters escaped
     assert ">Double charge of $129." in text
     assert body["blocks"][4]["elements"][0]["url"] == "https://wl.example.com/desk#card-h-1"

@@ -47,8 +47,10 @@ def _reasons(reasons: Any) -> str:
     for reason in reasons if isinstance(reasons, list) else []:
         if isinstance(reason, Mapping):
             rule, code, detail = reason.get("rule"), reason.get("code"), reason.get("detail")
-            head = f"{rule}" if code == "trigger" and rule else str(code)
-            words.append(f"{head}: {detail}" if detail else head)
+            if code == "trigger" and rule:
+                words.append(str(rule))  # its detail is the whole rule: the name says it
+            else:
+                words.append(f"{code} ({detail})" if detail else str(code))
     return "; ".join(words) or "no reason given"
 
 
@@ -84,6 +86,25 @@ def slack_message(payload: Mapping[str, Any]) -> dict[str, Any]:
     return {"text": fallback, "blocks": [block.to_dict() for block in blocks]}
 
 
+def preview(body: Mapping[str, Any]) -> str:
+    """A terminal rendering of a message's blocks: header, fields, brief, whisper, link."""
+    lines: list[str] = []
+    for block in body.get("blocks", []):
+        kind = block.get("type")
+        if kind == "header":
+            lines.append(f"  {block['text']['text']}")
+        elif kind == "section" and block.get("fields"):
+            lines.append("  " + " | ".join(f["text"].replace("*", "").replace("\n", ": ")
+                                           for f in block["fields"]))
+        elif kind == "section":
+            lines.extend(f"  {line}" for line in block["text"]["text"].splitlines())
+        elif kind == "context":
+            lines.extend(f"  {e['text']}" for e in block["elements"])
+        elif kind == "actions":
+            lines.extend(f"  [{e['text']['text']}] {e.get('url', '')}" for e in block["elements"])
+    return "\n".join(lines)
+
+
 class SlackNotifier:
     """Sends `type: slack` targets their messages."""
 
@@ -96,8 +117,9 @@ class SlackNotifier:
         if isinstance(channel, str) and channel:
             body["channel"] = channel  # honoured by legacy webhooks only; harmless otherwise
         if target.options.get("mode") == "log" or not target.url:
-            log.info("Slack message for notify target %s (%s):\n%s", target.name,
-                     message.message_id, json.dumps(body, indent=2, ensure_ascii=False))
+            log.info("Slack message for notify target %s (%s):\n%s\n  Block Kit: %s",
+                     target.name, message.message_id, preview(body),
+                     json.dumps(body, ensure_ascii=False))
             return
         post_json(self._client, target, "slack", json.dumps(body).encode(), headers={},
                   timeout=target_timeout(target))
