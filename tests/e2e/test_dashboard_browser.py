@@ -45,7 +45,8 @@ queues:
   billing: {skills: [billing]}
 """
 PASSWORD = "correct-horse-9"
-CHARTS = ("escalation", "handoff-time", "csat", "repeat", "queues", "triggers")
+CHARTS = ("trend", "escalation", "handoff-time", "csat", "repeat", "queues", "queue-times",
+          "triggers")
 
 
 @pytest.fixture(scope="module")

@@ -113,9 +113,11 @@ def test_an_empty_dashboard_draws_every_chart_with_a_no_data_note(board: Board) 
     log_in(board.client, "bob")
     page = board.client.get("/dashboard")
     assert page.status_code == 200
-    for chart in ("escalation", "handoff-time", "csat", "repeat", "queues", "triggers"):
+    charts = ("trend", "escalation", "handoff-time", "csat", "repeat", "queues",
+              "queue-times", "triggers")
+    for chart in charts:
         assert f'id="chart-{chart}"' in page.text
-    assert page.text.count("<svg") == 6
+    assert page.text.count("<svg") == len(charts)
     assert "No data in this window yet." in page.text
     assert 'hx-get="/dashboard/charts"' in page.text
     assert 'hx-trigger="every 5s"' in page.text
@@ -136,8 +138,12 @@ def test_charts_show_the_windows_numbers_and_refresh_live(board: Board) -> None:
     assert fragment.status_code == 200
     html = fragment.text
     assert "<html" not in html  # a fragment, not a page
-    assert html.count("<svg") == 6
+    assert html.count("<svg") == 8
     assert "67 %" in html  # 2 of 3 conversations escalated
+    assert "67 % of 3 conversations" in html  # the trend's last bucket
+    assert "p50 6 s · p90 6 s · n=1" in html  # queue waits of the window
+    # cost at the default prices: 26 s live * .07/min + 20 s of rep * .50/min = .197
+    assert "<b>0.20</b>" in html
     assert 'class="target"' in html  # the 10 s line on the handoff-time histogram
     assert "10 s target" in html
     assert "6.0 s" in html  # p50 handoff time

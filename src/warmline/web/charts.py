@@ -134,3 +134,61 @@ def scale_text(value: float | None, low: float | None, high: float | None, n: in
 
 def percent(value: float) -> str:
     return f"{value * 100:.0f} %" if value >= 0.1 or value == 0 else f"{value * 100:.1f} %"
+
+
+#: Colours of the stacked parts of `columns`, in order (colour-blind-safe Okabe-Ito hues).
+PARTS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#d55e00", "#56b4e9")
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of `columns`: its height, an optional interval, and the parts it splits
+    into (name, share of the height; the shares of a column add up to 1)."""
+
+    label: str
+    value: float | None
+    text: str
+    low: float | None = None
+    high: float | None = None
+    parts: tuple[tuple[str, float], ...] = ()
+
+
+def columns(title: str, cols: Sequence[Column], legend: Sequence[str], *,
+            fmt: Callable[[float], str]) -> Markup:
+    """Vertical columns in the order given, each split into coloured parts (the legend's
+    order), with a whisker for its interval; a column without a value leaves a gap."""
+    if not cols or all(c.value is None for c in cols):
+        return empty(title)
+    left, right, top, bottom = 44.0, WIDTH - 10.0, 30.0, 170.0
+    scale = max(max(c.value or 0.0, c.high or 0.0) for c in cols) or 1.0
+    step = (right - left) / len(cols)
+    colour = {name: PARTS[i % len(PARTS)] for i, name in enumerate(legend)}
+    body = [f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="{GRID}"/>',
+            _text(left - 6, top + 4, fmt(scale), anchor="end", size=10, color=MUTED),
+            _text(left - 6, bottom, fmt(0.0), anchor="end", size=10, color=MUTED)]
+    for i, name in enumerate(legend):
+        x = left + i * 110
+        body.append(f'<rect x="{x:.1f}" y="4" width="10" height="10" fill="{colour[name]}"/>'
+                    + _text(x + 14, 13, _short(name.replace("_", " ")), size=10))
+    for i, col in enumerate(cols):
+        x = left + i * step
+        if i % max(1, len(cols) // 6) == 0:  # at most ~6 labels under the axis
+            body.append(_text(x + step / 2, bottom + 14, col.label, anchor="middle", size=9,
+                              color=MUTED))
+        if col.value is None:
+            continue
+        y, parts = bottom, [f"<title>{escape(col.label)}: {escape(col.text)}</title>"]
+        for name, share in col.parts or (("all", 1.0),):
+            h = (bottom - top) * col.value / scale * share
+            y -= h
+            parts.append(f'<rect x="{x + 2:.1f}" y="{y:.1f}" width="{max(1.0, step - 4):.1f}" '
+                         f'height="{h:.1f}" fill="{colour.get(name, BAR)}" opacity="0.9"/>')
+        if col.low is not None and col.high is not None:
+            cx = x + step / 2
+            y1 = bottom - (bottom - top) * col.low / scale
+            y2 = bottom - (bottom - top) * col.high / scale
+            parts.append(f'<path d="M{cx:.1f},{y1:.1f}V{y2:.1f}M{cx - 4:.1f},{y1:.1f}'
+                         f'H{cx + 4:.1f}M{cx - 4:.1f},{y2:.1f}H{cx + 4:.1f}" stroke="{INK}" '
+                         'stroke-width="1.2" fill="none" class="whisker"/>')
+        body.append("<g class=\"column\">" + "".join(parts) + "</g>")
+    return _svg(bottom + 24, title, body)

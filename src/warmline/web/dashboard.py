@@ -21,7 +21,7 @@ from warmline.core.metrics import TARGET_SECONDS
 from warmline.core.queueing import HISTOGRAM_EDGES
 from warmline.web import charts
 from warmline.web.auth import services
-from warmline.web.charts import Bar, percent, scale_text
+from warmline.web.charts import Bar, Column, percent, scale_text
 from warmline.web.desk import DeskProblem, UserDep, install_desk
 from warmline.web.desk_views import DeskUser
 from warmline.web.metrics_api import (
@@ -72,14 +72,21 @@ def dashboard_view(svc: Services, user: DeskUser, query: MetricsQuery) -> dict[s
             "repeat": by_mode_chart("Repeat-contact rate, warm vs cold",
                                     metrics["repeat_contact"], "value", fmt=percent),
             "queues": queue_chart(metrics, policy_queues),
+            "queue_times": queue_times_chart(metrics),
             "triggers": triggers_chart(metrics),
+            "trend": trend_chart(metrics, local),
         },
     }
 
 
 def headline(m: Mapping[str, Any]) -> list[dict[str, str]]:
     """The numbers across the top: label, value, the detail under it."""
-    rate, time = m["escalation"]["rate"], m["handoff_time"]
+    rate, time, notify = m["escalation"]["rate"], m["handoff_time"], m["notify_latency"]
+    cost = m["cost"] or {"per_handoff": {"mean": None}, "per_month": None}
+    per = cost["per_handoff"]
+
+    def money(value: float | None) -> str:
+        return "–" if value is None else f"{value:,.2f}"
 
     def share(r: Mapping[str, Any]) -> str:
         return "–" if r["value"] is None else percent(r["value"])
@@ -105,6 +112,13 @@ def headline(m: Mapping[str, Any]) -> list[dict[str, str]]:
         {"label": "Failed transfers", "value": share(m["failures"]["rate"]),
          "detail": ", ".join(f"{k} {v}" for k, v in m["failures"]["by_type"].items())
          or "none"},
+        {"label": "Notify latency p50", "value": secs(notify["p50_seconds"]),
+         "detail": f"p90 {secs(notify['p90_seconds'])} · p99 {secs(notify['p99_seconds'])}"
+                   f" · {notify['n']} of {notify['handoffs']} seen on a desk"},
+        {"label": "Cost per handoff", "value": money(per["mean"]),
+         "detail": "no finished handoffs yet" if per["mean"] is None else
+                   f"95 % CI {money(per['low'])}–{money(per['high'])} · "
+                   f"{money(cost['per_month'])} a month"},
     ]
 
 
@@ -153,6 +167,41 @@ def queue_chart(m: Mapping[str, Any], policy_queues: list[str]) -> Markup:
         rows.append(Bar(name, q["waiting"], text))
     top = max((r.value for r in rows), default=0.0) or 1.0
     return charts.bars("Waiting now, per queue", rows, top=top)
+
+
+def queue_times_chart(m: Mapping[str, Any]) -> Markup:
+    """Per queue: the p50 pickup wait as a bar, a whisker from p50 to p90."""
+    rows = [Bar(name, d["p50_seconds"] or 0.0,
+                f"p50 {d['p50_seconds']:.0f} s · p90 {d['p90_seconds']:.0f} s · n={d['n']}",
+                d["p50_seconds"], d["p90_seconds"])
+            for name, d in m["queue_times"].items() if d["n"]]
+    return charts.bars("Queue waits: created to accepted, p50 (bar) to p90 (whisker)",
+                       rows[:TOP])
+
+
+def trend_chart(m: Mapping[str, Any], local: tzinfo) -> Markup:
+    """A column per bucket: its escalation rate (95 % whisker), split by each reason's
+    share of that bucket's reasons."""
+    trend = m["trend"]
+    title = "Escalation rate over time, by reason"
+    if trend is None:
+        return charts.empty(title)
+    reasons = trend["reasons"]
+    daily = trend["bucket_seconds"] >= 86400
+    cols = []
+    for b in trend["buckets"]:
+        start = datetime.fromisoformat(b["start"]).astimezone(local)
+        label = start.strftime("%b %d" if daily else "%d %H:%M")
+        rate = b["escalated"]
+        counts = {code: b["by_reason"][code]["count"] for code in reasons}
+        total = sum(counts.values())
+        parts = tuple((code, n / total) for code, n in counts.items() if n) if total else ()
+        text = (f"{percent(rate['value'])} of {b['conversations']} conversations"
+                if rate["value"] is not None else "no conversations")
+        text += "".join(f" · {code.replace('_', ' ')} {percent(b['by_reason'][code]['value'])}"
+                        for code, n in counts.items() if n)
+        cols.append(Column(label, rate["value"], text, rate["low"], rate["high"], parts))
+    return charts.columns(title, cols, reasons, fmt=percent)
 
 
 def triggers_chart(m: Mapping[str, Any]) -> Markup:
