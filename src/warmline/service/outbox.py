@@ -125,6 +125,11 @@ class OutboxService:
         """One pass: claim up to `batch` due messages, send them, record the results.
         Returns how many were attempted (a full batch means more may be due)."""
         now = self.clock.now()
+        with self.store.read() as tx:
+            due = tx.next_outbox_due()
+        if due is None or due > now:
+            self._maybe_prune(now)
+            return 0
         claim = uuid.uuid4().hex
         with self.store.transaction() as tx:
             messages = tx.claim_outbox(now, claim=claim, until=now + self.lease,

@@ -206,6 +206,10 @@ class Tx(Protocol):
         before the claim lapses. Rows other transactions hold are skipped (FOR UPDATE SKIP
         LOCKED on PostgreSQL; SQLite has one writer). For the delivery worker only."""
         ...
+    def next_outbox_due(self) -> datetime | None:
+        """When the earliest pending message of any tenant is due (None: nothing pending).
+        A cheap read, so idle workers need not take SQLite's write lock."""
+        ...
     def finish_outbox(self, message_id: int, claim: str, *, at: datetime) -> bool:
         """Delivered. False when the claim lapsed and another worker took the message."""
         ...

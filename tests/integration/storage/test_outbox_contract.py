@@ -40,6 +40,11 @@ def test_a_message_round_trips_and_is_due_at_once(store: Store, tenant: Tenant) 
     assert (message.attempts, message.status, message.claim) == (0, OutboxStatus.PENDING, None)
 
 
+def test_nothing_is_due_in_an_empty_outbox(store: Store, tenant: Tenant) -> None:
+    with store.read() as tx:
+        assert tx.next_outbox_due() is None
+
+
 def test_a_rolled_back_transaction_leaves_no_message(store: Store, tenant: Tenant) -> None:
     def fail_after_writing() -> None:
         with store.transaction() as tx:
@@ -65,12 +70,15 @@ def test_a_claim_takes_due_messages_oldest_first_and_hides_them(store: Store,
         ids = add(tx, 3)
         add(tx, 1, at=T0 + timedelta(hours=1))  # not due yet
     with store.transaction() as tx:
+        assert tx.next_outbox_due() == T0
         claimed = tx.claim_outbox(T0 + timedelta(seconds=5), claim="w1", until=LEASE, limit=2)
     assert [m.id for m in claimed] == ids[:2]
     assert all(m.claim == "w1" and m.due_at == LEASE for m in claimed)
     with store.transaction() as tx:
         again = tx.claim_outbox(T0 + timedelta(seconds=5), claim="w2", until=LEASE, limit=10)
     assert [m.id for m in again] == ids[2:]
+    with store.transaction() as tx:
+        assert tx.next_outbox_due() == LEASE  # the claims' end comes before the hour
     with store.transaction() as tx:  # a lapsed claim makes the message due again
         lapsed = tx.claim_outbox(LEASE, claim="w3", until=LEASE + timedelta(minutes=2),
                                  limit=10)

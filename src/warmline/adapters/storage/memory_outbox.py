@@ -48,6 +48,10 @@ class InMemoryOutboxTx:
             self._t.outbox[message.id] = message
         return [replace(m, payload=as_json(m.payload)) for m in claimed]
 
+    def next_outbox_due(self) -> datetime | None:
+        return min((m.due_at for m in self._t.outbox.values()
+                    if m.status is OutboxStatus.PENDING), default=None)
+
     def _finish(self, message_id: int, claim: str, **values: Any) -> bool:
         current = self._t.outbox.get(message_id)
         if (current is None or current.claim != claim

@@ -53,6 +53,12 @@ class SqlOutboxTx:
                         .values(due_at=until, claim=claim))
         return [replace(rows.outbox_message(row), due_at=until, claim=claim) for row in found]
 
+    def next_outbox_due(self) -> datetime | None:
+        due: datetime | None = self._c.execute(
+            sa.select(sa.func.min(outbox.c.due_at)).where(outbox.c.status == _PENDING)
+        ).scalar()
+        return due
+
     def _finish(self, message_id: int, claim: str, values: Mapping[str, Any]) -> bool:
         o = outbox.c
         result = self._c.execute(
