@@ -7,9 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from warmline.adapters.storage.sql import SqlStore
+from warmline.bootstrap import build_services
 from warmline.core.estimate import Rate
+from warmline.web.app import create_app
 
 from .conftest import Api
 from .test_metrics_api import metrics_api, run_a_shift, say
@@ -142,3 +146,22 @@ def test_prometheus_needs_a_key_and_shows_only_its_tenant(metrics_api: Api) -> N
     theirs = samples(metrics_api.get("/metrics", key=metrics_api.other_key).text)
     assert theirs[("warmline_conversations", ())] == 0
     assert not any(name == "warmline_escalations" for name, _ in theirs)
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+def test_two_workers_on_one_database_give_the_same_scrape(metrics_api: Api,
+                                                          sqlite_url: str) -> None:
+    """What `serve --workers 2` does: a second process (its own engine and caches) on the
+    same database answers a scrape with the same numbers."""
+    run_a_shift(metrics_api)
+    first = metrics_api.get("/metrics").text
+    other = SqlStore(sqlite_url)
+    try:
+        worker = build_services(metrics_api.services.settings, store=other,
+                                clock=metrics_api.clock)
+        with TestClient(create_app(worker, sweep=False)) as client:
+            second = client.get("/metrics", headers=metrics_api.headers()).text
+    finally:
+        other.close()
+    assert samples(second) == samples(first)
+    assert samples(second)[("warmline_conversations", ())] == 5
