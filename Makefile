@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install fmt lint typecheck imports test examples check demo bench clean
+.PHONY: help install fmt lint typecheck imports test examples check demo bench faults clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -53,6 +53,11 @@ demo: install ## Run the server on SQLite with simulated AI agents and reps; ope
 bench: install ## Benchmarks: print numbers and same-run ratios
 	$(BIN)/python bench/bench_rules.py
 	$(BIN)/python bench/bench_decide.py
+
+faults: install ## Faults on PostgreSQL and SQLite: kill -9 a worker, restart the database, 10,000 accept races
+	cd bench/faults && ../../$(BIN)/python kill_worker.py --runs $${RUNS:-20}
+	cd bench/faults && ../../$(BIN)/python db_restart.py
+	cd bench/faults && ../../$(BIN)/python races.py --races $${RACES:-10000}
 
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
