@@ -141,7 +141,7 @@ def test_charts_show_the_windows_numbers_and_refresh_live(board: Board) -> None:
     assert html.count("<svg") == 8
     assert "67 %" in html  # 2 of 3 conversations escalated
     assert "67 % of 3 conversations" in html  # the trend's last bucket
-    assert "p50 6 s · p90 6 s · n=1" in html  # queue waits of the window
+    assert "p50 6.0 s · p90 6.0 s · n=1" in html  # queue waits of the window
     # cost at the default prices: 26 s live * .07/min + 20 s of rep * .50/min = .197
     assert "<b>0.20</b>" in html
     assert 'class="target"' in html  # the 10 s line on the handoff-time histogram

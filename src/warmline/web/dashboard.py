@@ -171,8 +171,11 @@ def queue_chart(m: Mapping[str, Any], policy_queues: list[str]) -> Markup:
 
 def queue_times_chart(m: Mapping[str, Any]) -> Markup:
     """Per queue: the p50 pickup wait as a bar, a whisker from p50 to p90."""
+    def secs(value: float) -> str:
+        return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
+
     rows = [Bar(name, d["p50_seconds"] or 0.0,
-                f"p50 {d['p50_seconds']:.0f} s · p90 {d['p90_seconds']:.0f} s · n={d['n']}",
+                f"p50 {secs(d['p50_seconds'])} · p90 {secs(d['p90_seconds'])} · n={d['n']}",
                 d["p50_seconds"], d["p90_seconds"])
             for name, d in m["queue_times"].items() if d["n"]]
     return charts.bars("Queue waits: created to accepted, p50 (bar) to p90 (whisker)",
