@@ -7,6 +7,7 @@ docs/decisions/0001-cel-implementation.md for the semantics chosen where CEL lea
 
 from __future__ import annotations
 
+from warmline.core.cel.cost import MAX_COST
 from warmline.core.cel.diagnostic import CelError, Diagnostic
 from warmline.core.cel.expression import (
     MAX_SOURCE,
@@ -19,6 +20,7 @@ from warmline.core.cel.runtime import MAX_ITERATIONS, MAX_SIZE
 from warmline.core.cel.types import Type
 
 __all__ = [
+    "MAX_COST",
     "MAX_DEPTH",
     "MAX_ITERATIONS",
     "MAX_SIZE",

@@ -7,6 +7,7 @@ from typing import Any
 
 from warmline.core.cel.checker import Checker
 from warmline.core.cel.compiler import Compiler
+from warmline.core.cel.cost import MAX_COST, estimate
 from warmline.core.cel.diagnostic import CelError, Diagnostic
 from warmline.core.cel.lexer import ParseError
 from warmline.core.cel.parser import parse
@@ -75,6 +76,12 @@ def compile_expression(
     _check_result(checker, tree, expect)
     if checker.diagnostics:
         raise CelError(checker.diagnostics)
+    cost = estimate(tree)
+    if cost.total > MAX_COST:
+        raise CelError([Diagnostic.at(source, cost.offset, (
+            f"expression is too costly to run on every turn (estimated {cost.total:,}, "
+            f"limit {MAX_COST:,}): scan text outside macros, or iterate over a short "
+            "literal list"))])
     compiler = Compiler()
     code = compiler.compile(tree)
     run = _runner(code.fn, is_bool=expect.kind is Kind.BOOL, has_macros=compiler.has_macros)
