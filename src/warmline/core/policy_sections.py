@@ -13,16 +13,20 @@ from warmline.core.policy_context import Path, PolicyReader, show
 #: adapter documents what each key means (docs/integrations/*.md).
 INTEGRATION_KEYS: Mapping[str, tuple[str, ...]] = {
     # secret: the value Vapi sends as `X-Vapi-Secret` or as a bearer token;
-    # hmac_secret: the key of Vapi's HMAC credential (`X-Vapi-Signature`).
-    "vapi": ("secret", "hmac_secret", "max_age_seconds"),
+    # hmac_secret: the key of Vapi's HMAC credential (`x-signature`, or `X-Vapi-Signature`);
+    # signature_header / timestamp_header: when the credential renames them;
+    # assistant_id: the assistant an `assistant-request` is answered with.
+    "vapi": ("secret", "hmac_secret", "max_age_seconds", "signature_header",
+             "timestamp_header", "assistant_id"),
     # api_key: the Retell API key that signs `x-retell-signature`.
     "retell": ("api_key", "max_age_seconds"),
     # auth_token: the Twilio auth token that signs `X-Twilio-Signature`; public_url: the
     # scheme://host Twilio calls, when a proxy changes what the server sees; workflow_sid:
     # the TaskRouter workflow `<Enqueue>` creates tasks in; voice: the `<Say>` voice.
     "twilio": ("auth_token", "public_url", "workflow_sid", "voice"),
-    # secret: a shared secret for the generic JSON endpoint (Standard Webhooks HMAC).
-    "generic": ("secret",),
+    # secret: a shared secret for the generic JSON endpoint (Standard Webhooks HMAC);
+    # max_age_seconds: how old a `webhook-timestamp` may be (default 300).
+    "generic": ("secret", "max_age_seconds"),
 }
 _EXPERIMENT_KEYS = ("cold_share", "seed")
 

@@ -7,7 +7,12 @@ started  -> offered_at set (the platform is ringing the destination)
 bridged  -> accepted (a person, or the destination agent, has the customer)
 failed   -> failed with a typed outcome (declined, no_answer, busy, voicemail, failed), or
             abandoned when the outcome is caller_left
-ended    -> completed when it was bridged; abandoned (caller_left) when nobody picked up
+ended    -> completed when it was bridged; abandoned (caller_left) when nobody picked up; a
+            callback stays booked (the customer is expected to hang up)
+
+A platform's clock is not ours: a time it reports is never put in the future, nor before the
+handoff's own creation, offer or acceptance, so handoff times in the metrics are never
+negative.
 """
 
 from __future__ import annotations
@@ -59,7 +64,8 @@ class TransferService:
     def record(self, tenant: Tenant, event: TransferEvent) -> Handoff | None:
         """Apply a platform's transfer event; returns the handoff (None when the
         conversation never escalated, which is normal for calls the AI finished)."""
-        at = event.at or self.clock.now()
+        now = self.clock.now()
+        at = min(event.at, now) if event.at is not None else now
         with self.store.transaction() as tx:
             stored = tx.get_conversation(tenant.id, event.conversation_id)
             if stored is None or stored.handoff_id is None:
@@ -67,6 +73,8 @@ class TransferService:
             handoff = tx.get_handoff(tenant.id, stored.handoff_id)
             if handoff is None:
                 return None
+            at = max([at, handoff.created_at]
+                     + [t for t in (handoff.offered_at, handoff.accepted_at) if t is not None])
             moved, kind = _move(handoff, event, at)
             if moved is None or kind is None:
                 return handoff
@@ -96,7 +104,7 @@ def _move(h: Handoff, event: TransferEvent, at: datetime
                        note=event.detail or h.note), "handoff.failed"
     if stage is TransferStage.ENDED and status is HandoffStatus.ACCEPTED and platform_rep is None:
         return replace(h, status=HandoffStatus.COMPLETED, completed_at=at), "handoff.completed"
-    if stage is TransferStage.ENDED and status in OPEN_STATUSES:
+    if stage is TransferStage.ENDED and status in OPEN_STATUSES - {HandoffStatus.CALLBACK}:
         return replace(h, status=HandoffStatus.ABANDONED, completed_at=at, rep_id=None,
                        outcome=TransferOutcome.CALLER_LEFT.value,
                        note=event.detail or h.note), "handoff.failed"

@@ -1,0 +1,75 @@
+"""`POST /integrations/generic` (conversation in, decision out) and
+`POST /integrations/generic/transfer` (what became of a transfer the platform ran) for any
+platform without an adapter of its own. Authenticated by a Warmline API key, or by
+`?tenant=NAME` and a Standard Webhooks signature made with `integrations.generic.secret`.
+The translation lives in `warmline.adapters.platforms.generic`; this module does the IO."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from warmline.adapters.platforms import generic
+from warmline.adapters.platforms.generic import GenericSettings
+from warmline.core.errors import SignatureInvalid
+from warmline.web.auth import services
+from warmline.web.errors import PayloadTooLarge
+from warmline.web.integrations.caller import Caller, integration_caller, require_signature
+from warmline.web.integrations.inbound import not_verified, read_body, refuse_replay
+
+router = APIRouter(prefix="/integrations", tags=["integrations"])
+PLATFORM = "generic"
+
+
+async def _verified(request: Request) -> tuple[Caller, bytes]:
+    caller = await integration_caller(request, PLATFORM)
+    body = await read_body(request)
+    settings = GenericSettings.from_mapping(caller.settings.settings)
+    if settings.secret is None:
+        require_signature(caller, PLATFORM, "secret")  # an API key, or 401
+        return caller, body
+    svc = services(request)
+    try:
+        replay_key = generic.verify(request.headers, body, settings, now=svc.clock.now())
+    except SignatureInvalid as err:
+        raise not_verified(PLATFORM, caller.tenant, err) from err
+    refuse_replay(request, caller.tenant, PLATFORM, replay_key, ttl=settings.max_age_seconds)
+    return caller, body
+
+
+@router.post("/generic", summary="Any platform: a conversation's turns in, a decision out")
+async def generic_webhook(request: Request) -> dict[str, Any]:
+    caller, body = await _verified(request)
+    conversation_id, turns_body = generic.read_request(body)
+    svc = services(request)
+    check_sizes(turns_body, svc.settings.max_turns_per_request, svc.settings.max_turn_chars)
+    result = await run_in_threadpool(svc.turns.post_turns, caller.tenant, conversation_id,
+                                     turns_body)
+    request.app.state.notifier.wake()
+    return generic.render(result)
+
+
+@router.post("/generic/transfer", summary="Any platform: what became of a transfer")
+async def generic_transfer(request: Request) -> dict[str, Any]:
+    caller, body = await _verified(request)
+    event = generic.read_transfer(body)
+    svc = services(request)
+    handoff = await run_in_threadpool(svc.transfers.record, caller.tenant, event)
+    if handoff is None:
+        return {"handoff_id": None, "status": None}
+    request.app.state.notifier.wake()
+    return {"handoff_id": handoff.id, "status": handoff.status.value}
+
+
+def check_sizes(body: dict[str, Any], max_turns: int, max_chars: int) -> None:
+    """The hot path's limits on turns per request and characters per turn (413)."""
+    turns = body["turns"]
+    if len(turns) > max_turns:
+        raise PayloadTooLarge(f"{len(turns)} turns in one request; the limit is {max_turns}")
+    for i, turn in enumerate(turns):
+        text = turn.get("text") if isinstance(turn, dict) else None
+        if isinstance(text, str) and len(text) > max_chars:
+            raise PayloadTooLarge(f"turns[{i}].text has {len(text)} characters; the limit is "
+                                  f"{max_chars}")
