@@ -181,7 +181,9 @@ class Tx(Protocol):
 
     # reps
     def get_rep(self, tenant_id: str, rep_id: str) -> Rep | None: ...
-    def save_rep(self, rep: Rep) -> None: ...
+    def save_rep(self, rep: Rep) -> None:
+        """Insert a rep, or update its settings; an existing rep's `active` and
+        `idle_since` are left alone (they move only through take_slot / release_slot)."""
     def list_reps(self, tenant_id: str) -> list[Rep]: ...
     def take_slot(self, tenant_id: str, rep_id: str) -> bool:
         """active += 1 only while active < capacity and status is available."""

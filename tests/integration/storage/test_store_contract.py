@@ -400,7 +400,8 @@ def test_release_slot_frees_one_slot_never_below_zero_and_marks_idle(
         assert tx.get_rep(tenant.id, "r-1") == make_rep(active=0, idle_since=at)
 
 
-def test_save_rep_replaces_and_list_reps_orders_by_id(store: Store, tenant: Tenant) -> None:
+def test_save_rep_replaces_settings_and_list_reps_orders_by_id(store: Store, tenant: Tenant
+                                                               ) -> None:
     with store.transaction() as tx:
         tx.save_rep(make_rep(id="r-2"))
         tx.save_rep(make_rep(id="r-1"))
@@ -411,7 +412,25 @@ def test_save_rep_replaces_and_list_reps_orders_by_id(store: Store, tenant: Tena
         assert tx.list_reps(tenant.id) == [
             make_rep(id="r-1"),
             make_rep(id="r-2", skills=("sales", "es"), capacity=3, status=RepStatus.BUSY,
-                     timezone="Europe/Paris", idle_since=None, role=Role.SUPERVISOR)]
+                     timezone="Europe/Paris", role=Role.SUPERVISOR)]
+
+
+def test_save_rep_never_overwrites_a_slot_taken_since_the_rep_was_read(
+        store: Store, tenant: Tenant) -> None:
+    # `PUT /v1/reps/{id}` reads the rep, then saves it; an offer may take a slot in between
+    # (found by bench/faults/kill_worker.py on PostgreSQL: 51 handoffs held on 50 slots).
+    with store.transaction() as tx:
+        tx.save_rep(make_rep(capacity=2))
+    with store.transaction() as tx:
+        stale = tx.get_rep(tenant.id, "r-1")
+    with store.transaction() as tx:
+        assert tx.take_slot(tenant.id, "r-1")
+    assert stale is not None
+    with store.transaction() as tx:
+        tx.save_rep(stale)
+    with store.transaction() as tx:
+        rep = tx.get_rep(tenant.id, "r-1")
+    assert rep is not None and rep.active == 1
 
 
 # --- events --------------------------------------------------------------------------------

@@ -240,6 +240,9 @@ class InMemoryTx(InMemoryOutboxTx):
 
     def save_rep(self, rep: Rep) -> None:
         self._need_tenant(rep.tenant_id)
+        known = self._t.reps.get((rep.tenant_id, rep.id))
+        if known is not None:  # as in SQL: the slot count and idle time stay the store's
+            rep = replace(rep, active=known.active, idle_since=known.idle_since)
         self._t.reps[(rep.tenant_id, rep.id)] = replace(
             rep, skills=tuple(rep.skills), idle_since=maybe_utc(rep.idle_since))
 

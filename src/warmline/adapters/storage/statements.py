@@ -34,13 +34,14 @@ def _insert(dialect: str, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
     return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
 
 
-def _upsert(dialect: str, table: sa.Table) -> sa.Executable:
-    """INSERT, or UPDATE every non-key column when the primary key exists."""
+def _upsert(dialect: str, table: sa.Table, keep: tuple[str, ...] = ()) -> sa.Executable:
+    """INSERT, or UPDATE every non-key column but `keep` when the primary key exists."""
     insert = _insert(dialect, table)
     keys = [c.name for c in table.primary_key.columns]
     return insert.on_conflict_do_update(
         index_elements=keys,
-        set_={c.name: insert.excluded[c.name] for c in table.columns if c.name not in keys})
+        set_={c.name: insert.excluded[c.name] for c in table.columns
+              if c.name not in keys and c.name not in keep})
 
 
 @cache
@@ -56,7 +57,9 @@ def statements(dialect: str) -> Statements:
             decisions.c.conversation_id == p("conversation_id"),
             decisions.c.turn_id == p("turn_id")),
         save_decision=_insert(dialect, decisions).on_conflict_do_nothing(),
-        save_rep=_upsert(dialect, reps),
+        # A rep's slot count and idle time move only through take/release_slot: a settings
+        # write must not put back a count that an offer changed since it was read.
+        save_rep=_upsert(dialect, reps, keep=("active", "idle_since")),
         recent_contacts=(
             sa.select(c.c.started_at, c.c.handoff_id, h.c.decision)
             .select_from(c.outerjoin(h, sa.and_(h.c.tenant_id == c.c.tenant_id,
