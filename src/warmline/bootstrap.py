@@ -120,7 +120,7 @@ def build_services(settings: Settings, *, store: Store | None = None,
         turns=TurnService(store, clock, tenants, dispatcher),
         handoffs=HandoffService(store, clock, tenants, dispatcher),
         reps=RepService(store, clock, tenants, dispatcher), dispatcher=dispatcher,
-        metrics=MetricsService(store, clock), transfers=TransferService(store, clock),
+        metrics=MetricsService(store, clock), transfers=TransferService(store, clock, dispatcher),
         outbox=outbox)
 
 

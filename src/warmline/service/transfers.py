@@ -17,12 +17,12 @@ negative.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
 from warmline.core.handoff import OPEN_STATUSES, Handoff, HandoffStatus, Tenant
-from warmline.service.dispatch import event_payload
+from warmline.service.dispatch import Dispatcher
 from warmline.service.ports import Clock, Store
 
 
@@ -60,6 +60,8 @@ class TransferEvent:
 class TransferService:
     store: Store
     clock: Clock
+    dispatcher: Dispatcher = field(default_factory=Dispatcher)
+    """Publishes the handoff's events (and their webhooks) in the transfer's transaction."""
 
     def record(self, tenant: Tenant, event: TransferEvent) -> Handoff | None:
         """Apply a platform's transfer event; returns the handoff (None when the
@@ -82,7 +84,7 @@ class TransferService:
                 return tx.get_handoff(tenant.id, handoff.id)  # another worker moved it
             if handoff.rep_id and handoff.status is HandoffStatus.OFFERED:
                 tx.release_slot(tenant.id, handoff.rep_id, at)  # the platform got there first
-            tx.add_event(tenant.id, kind, event_payload(moved), at)
+            self.dispatcher.publish(tx, tenant, kind, moved, at)
             return moved
 
 

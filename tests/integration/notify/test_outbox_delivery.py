@@ -23,6 +23,7 @@ from warmline.config import Settings
 from warmline.core.handoff import RepStatus, Tenant
 from warmline.service.outbox import OutboxService
 from warmline.service.ports import OutboxStatus, Store
+from warmline.service.transfers import TransferEvent, TransferOutcome, TransferStage
 from warmline.testing import FakeClock
 
 from .conftest import SECRET, Receiver
@@ -272,3 +273,15 @@ def test_two_workers_on_postgresql_never_deliver_a_message_twice(
     finally:
         world.services.close()
         second_store.close()
+
+
+def test_a_platform_reported_transfer_failure_is_a_handoff_failed_webhook(
+        world: World, receiver: Receiver) -> None:
+    world.escalate()
+    failed = world.services.transfers.record(world.tenant, TransferEvent(
+        "c-1", TransferStage.FAILED, outcome=TransferOutcome.NO_ANSWER))
+    assert failed is not None
+    world.run(minutes=1)
+    [body] = [b for b in receiver.processed.values() if b["type"] == "handoff.failed"]
+    assert (body["data"]["status"], body["data"]["outcome"]) == ("failed", "no_answer")
+    assert [m.target for m in world.messages() if m.type == "handoff.failed"] == ["audit"]
