@@ -159,6 +159,41 @@ def test_the_bundled_model_knows_the_universal_intents() -> None:
     assert model.predict("can I move my appointment to Friday").label == "scheduling"
 
 
+# Hand-written here (not taken from any test split): phrasings the human_requested phrase
+# list does not cover, which the general policy must still hand off through the model.
+MUST_ROUTE_BY_MODEL = [
+    ("You guys are fraud, pathetic service", "complaint"),
+    ("my card was stolen last night", "cancel"),
+    ("chat with an executive", "talk-to-human"),
+]
+
+
+@pytest.mark.parametrize(("text", "label"), MUST_ROUTE_BY_MODEL, ids=[t for t, _ in
+                                                                      MUST_ROUTE_BY_MODEL])
+def test_the_general_policy_hands_off_what_the_bundled_model_reads_as_must_route(
+    text: str, label: str
+) -> None:
+    from warmline.bootstrap import build_decider
+    from warmline.core.conversation import parse_conversation
+
+    assert load_bundled_model().predict(text).label == label
+    at = "2026-01-06T10:00:00-06:00"
+    conversation = parse_conversation({
+        "id": "c", "channel": "chat", "started_at": at,
+        "turns": [{"speaker": "customer", "text": text, "at": at}]})
+    decision = build_decider("general").decide(conversation)
+    assert decision.action.value == "escalate"
+    assert any(r.code.value == "trigger" for r in decision.reasons)
+
+
+def test_the_bundled_model_records_its_must_route_boost() -> None:
+    card = read_model_file(
+        Path(__file__).parents[2] / "src/warmline/models/default_intents.npz")[1]
+    assert 0.0 <= card.options["must_route_boost"] <= 1.5
+    assert load_bundled_model().predict("what's the weather tomorrow").label not in {
+        "cancel", "talk-to-human", "complaint"}
+
+
 def test_saving_the_same_model_twice_gives_the_same_bytes(tmp_path: Path) -> None:
     first = save_model(tmp_path / "a.npz", make_model(), ModelCard(rows=3))
     second = save_model(tmp_path / "b.npz", make_model(), ModelCard(rows=3))
