@@ -118,6 +118,12 @@ class Queue:
     """Overrides of `say_to_customer` by action: escalate, hold, callback."""
 
     @property
+    def is_staffed(self) -> bool:
+        """Desk reps take this queue's handoffs; not so for another AI agent (`agent:`) or an
+        outside number (`phone:`), which the platform connects by itself."""
+        return self.agent is None and self.phone is None
+
+    @property
     def display_name(self) -> str:
         return self.label or self.name.replace("-", " ").replace("_", " ")
 

@@ -48,6 +48,9 @@ class Dispatcher:
         """Offer a queued handoff to a free rep; returns it as stored afterwards."""
         if handoff.status is not HandoffStatus.QUEUED:
             return handoff
+        queue = policy.queues.get(handoff.queue)
+        if queue is not None and not queue.is_staffed:
+            return handoff  # an AI agent or outside number: the platform connects it
         skills = _skills(policy, handoff.queue)
         tried: set[str] = set(handoff.declined_by)
         for _ in range(_MAX_TRIES):

@@ -108,9 +108,11 @@ class TurnService:
 
         def has_free_rep(queue: str) -> bool:
             nonlocal reps
+            found = decider.policy.queues.get(queue)
+            if found is not None and not found.is_staffed:
+                return True  # another AI agent or an outside number never holds for a rep
             reps = tx.list_reps(tenant.id) if reps is None else reps
-            skills = decider.policy.queues[queue].skills if queue in decider.policy.queues else ()
-            return pick_rep(reps, skills) is not None
+            return pick_rep(reps, found.skills if found else ()) is not None
 
         decision: Decision = decider.decide(conversation, now=now, history=history,
                                             queue_has_free_rep=has_free_rep)

@@ -272,15 +272,11 @@ def test_a_bad_transfer_report_is_a_located_422(env: Env) -> None:
 
 # --- known gaps of the server's hot path for agent queues (service/turns.py, dispatch.py) ---
 
-@pytest.mark.xfail(strict=True, reason="the hot path asks whether a desk rep is free even "
-                   "for an `agent:` queue, so an AI agent destination comes back as `hold`")
 def test_an_agent_destination_never_waits_for_a_desk_rep(env: Env) -> None:
     data = {"conversation_id": "c-agent", "turns": turns("The total on my invoice is wrong")}
     assert env.post(data, key=env.initech_key).json()["action"] == "escalate"
 
 
-@pytest.mark.xfail(strict=True, reason="the dispatcher offers an `agent:` queue's handoff to "
-                   "any free desk rep (the queue needs no skills)")
 def test_an_agent_handoff_is_never_offered_to_a_desk_rep(env: Env) -> None:
     from warmline.core.handoff import RepStatus
 

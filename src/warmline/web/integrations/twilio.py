@@ -116,8 +116,12 @@ def _sip_headers(decision: Mapping[str, Any]) -> dict[str, str]:
     return headers
 
 
-@router.api_route("/whisper", methods=["GET", "POST"], response_model=None,
-                  summary="TwiML: the whisper, spoken to the rep before the bridge")
+# Twilio fetches a <Number url=...> with POST by default, or GET when `method="GET"`: one
+# handler, two operations (distinct ids keep /openapi.json valid).
+@router.get("/whisper", response_model=None, operation_id="twilio_whisper_get",
+            summary="TwiML: the whisper, spoken to the rep before the bridge")
+@router.post("/whisper", response_model=None, operation_id="twilio_whisper_post",
+             summary="TwiML: the whisper, spoken to the rep before the bridge")
 async def whisper(request: Request) -> Response:
     svc, caller, _ = await _twilio_request(request)
     _, decision = await _handoff(svc, caller, request.query_params.get("handoff"))
