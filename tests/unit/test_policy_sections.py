@@ -57,3 +57,16 @@ def test_zero_default_threshold_and_priority_are_kept() -> None:
     policy = make_policy(defaults={"queue": "front-desk", "threshold": 0.0, "priority": 0})
     assert policy.defaults.threshold == 0.0
     assert policy.defaults.priority == 0
+
+
+@pytest.mark.parametrize(("target", "needle"), [
+    ({"type": "webhook", "url": "https://x", "secret": "whsec_abc", "events": ["handoff.nope"]},
+     "notify.hooks.events"),
+    ({"type": "slack", "url": "https://x", "colour": "red"}, "notify.hooks.colour"),
+    ({"type": "slack", "mode": "shout"}, "expected post or log"),
+])
+def test_policy_check_reports_bad_notify_options(target: dict[str, object], needle: str
+                                                 ) -> None:
+    with pytest.raises(PolicyError) as err:
+        make_policy(notify={"hooks": target})
+    assert needle in str(err.value)

@@ -28,6 +28,7 @@ from warmline.core.policy import (
     Trigger,
     Vertical,
 )
+from warmline.core.notify import target_problems
 from warmline.core.policy_context import Path, PolicyReader, no_location, show
 from warmline.core.policy_sections import read_experiment, read_integrations
 from warmline.core.rules import Locator, compile_rule
@@ -344,7 +345,10 @@ def _notify(ctx: PolicyReader, value: object) -> dict[str, NotifyTarget]:
             ctx.fail((*p, "url"), f"expected a URL string, got {show(url)}")
             url = None
         options = {k: v for k, v in obj.items() if k not in ("type", "url")}
-        out[str(name)] = NotifyTarget(name=str(name), type=str(kind), url=url, options=options)
+        target = NotifyTarget(name=str(name), type=str(kind), url=url, options=options)
+        for option, message in target_problems(target):
+            ctx.fail((*p, option), message)
+        out[str(name)] = target
     return out
 
 
