@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from warmline.core.cel import EvaluationError, Type, compile_expression
+from warmline.core.cel.diagnostic import CelError
 
 SCHEMA = {
     "i": Type.INT, "j": Type.INT, "d": Type.DOUBLE, "e": Type.DOUBLE, "s": Type.STRING,
@@ -223,7 +224,13 @@ def test_results_match_the_rust_cel_package_whenever_it_returns_a_value(
     expr: Expr, context: dict[str, Any]
 ) -> None:
     source = expr[0]
-    compiled = compile_expression(source, SCHEMA, expect=Type.DYN)
+    try:
+        compiled = compile_expression(source, SCHEMA, expect=Type.DYN)
+    except CelError as err:
+        # Refused at load by the cost limit (core/cel/cost.py): never evaluated, so there is
+        # nothing to compare. Any other compile error is a real failure.
+        assert "too costly" in str(err), f"{source!r}: {err}"
+        return
     ok, theirs = rust(source, context)
     if not ok:
         return
