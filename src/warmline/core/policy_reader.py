@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from warmline.core.errors import PolicyError
 from warmline.core.hours import ALWAYS, Hours, HoursSyntaxError, parse_hours
+from warmline.core.notify import target_problems
 from warmline.core.policy import (
     DEFAULT_REDACT,
     REDACT_KINDS,
@@ -28,7 +29,6 @@ from warmline.core.policy import (
     Trigger,
     Vertical,
 )
-from warmline.core.notify import target_problems
 from warmline.core.policy_context import Path, PolicyReader, no_location, show
 from warmline.core.policy_sections import read_experiment, read_integrations
 from warmline.core.rules import Locator, compile_rule

@@ -430,7 +430,8 @@ def test_save_rep_never_overwrites_a_slot_taken_since_the_rep_was_read(
         tx.save_rep(stale)
     with store.transaction() as tx:
         rep = tx.get_rep(tenant.id, "r-1")
-    assert rep is not None and rep.active == 1
+    assert rep is not None
+    assert rep.active == 1
 
 
 # --- events --------------------------------------------------------------------------------
