@@ -38,7 +38,7 @@ test: install ## Run the test suite
 	$(BIN)/pytest -q
 
 examples: install ## Check every example policy and decide every example conversation
-	$(BIN)/warmline policy check examples/policies/acme-dental.yaml general saas healthcare finance local-services
+	$(BIN)/warmline policy check examples/policies/acme-dental.yaml examples/policies/vapi.yaml general saas healthcare finance local-services
 	@! $(BIN)/warmline policy check examples/policies/broken.yaml 2>/dev/null || \
 	  { echo "examples/policies/broken.yaml should fail policy check"; exit 1; }
 	@for f in examples/conversations/*.json; do \
