@@ -38,8 +38,8 @@ from warmline.web.schemas import (
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 
 
-async def read_json(request: Request, svc: Services) -> Any:
-    """The body as JSON, within the size limit, or a located 413 / 422."""
+async def read_body(request: Request, svc: Services) -> bytes:
+    """The raw body, or a 413 past `max_body_bytes` (checked before reading when declared)."""
     limit = svc.settings.max_body_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -47,6 +47,12 @@ async def read_json(request: Request, svc: Services) -> Any:
     body = await request.body()
     if len(body) > limit:
         raise PayloadTooLarge(f"the body is {len(body)} bytes; the limit is {limit}")
+    return body
+
+
+async def read_json(request: Request, svc: Services) -> Any:
+    """The body as JSON, within the size limit, or a located 413 / 422."""
+    body = await read_body(request, svc)
     try:
         data = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as err:

@@ -17,8 +17,8 @@ from fastapi import Request
 
 from warmline.core.errors import SignatureInvalid
 from warmline.core.handoff import Tenant
+from warmline.web import api
 from warmline.web.auth import services
-from warmline.web.errors import PayloadTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +28,7 @@ MAX_REMEMBERED = 100_000
 
 async def read_body(request: Request) -> bytes:
     """The raw body, or a 413 past `max_body_bytes`."""
-    limit = services(request).settings.max_body_bytes
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"the body is {declared} bytes; the limit is {limit}")
-    body = await request.body()
-    if len(body) > limit:
-        raise PayloadTooLarge(f"the body is {len(body)} bytes; the limit is {limit}")
-    return body
+    return await api.read_body(request, services(request))
 
 
 class SeenIds:
