@@ -29,9 +29,9 @@ from livekit.agents import (
     room_io,
 )
 from livekit.agents.beta.workflows import WarmTransferTask
-from warmline_gate import Decider, Transfer, WarmlineGate, in_process, over_http
 
 from warmline.client import AsyncClient
+from warmline.gate import Decider, Transfer, WarmlineGate, in_process, over_http
 
 logger = logging.getLogger("warmline-livekit")
 

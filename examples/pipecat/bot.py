@@ -31,9 +31,9 @@ from pipecat.frames.frames import (
 )
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.turns.user_mute.base_user_mute_strategy import BaseUserMuteStrategy
-from warmline_gate import Decider, Transfer, WarmlineGate, in_process, over_http
 
 from warmline.client import AsyncClient
+from warmline.gate import Decider, Transfer, WarmlineGate, in_process, over_http
 
 logger = logging.getLogger("warmline-pipecat")
 

@@ -45,19 +45,15 @@ RETENTION = "+15125550100"
 
 
 def load(path: Path, modules: dict[str, ModuleType]) -> ModuleType:
-    """Execute an example file as a fresh module; its `warmline_gate` import resolves to the
-    copy beside it."""
-    gate_path = path.parent / "warmline_gate.py"
-    loaded: dict[str, ModuleType] = {}
-    for name, file in (("warmline_gate", gate_path), (f"example_{path.parent.name}", path)):
-        spec = importlib.util.spec_from_file_location(name, file)
-        assert spec is not None
-        assert spec.loader is not None
-        mod = importlib.util.module_from_spec(spec)
-        with installed({**modules, **loaded, name: mod}):
-            spec.loader.exec_module(mod)
-        loaded[name] = mod
-    return loaded[f"example_{path.parent.name}"]
+    """Execute an example file as a fresh module, with `modules` (framework fakes) installed."""
+    name = f"example_{path.parent.name}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None
+    assert spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    with installed({**modules, name: mod}):
+        spec.loader.exec_module(mod)
+    return mod
 
 
 @pytest.fixture(scope="session")
@@ -105,12 +101,7 @@ def warmline_server(policy_path: Path) -> Callable[[], AsyncClient]:
 
 @pytest.fixture(scope="session")
 def gate() -> ModuleType:
-    """examples/livekit/warmline_gate.py (the Pipecat copy is checked to be identical)."""
-    spec = importlib.util.spec_from_file_location("warmline_gate",
-                                                  EXAMPLES / "livekit" / "warmline_gate.py")
-    assert spec is not None
-    assert spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    with installed({"warmline_gate": mod}):
-        spec.loader.exec_module(mod)
-    return mod
+    """`warmline.gate`, the framework-free part both examples use."""
+    import warmline.gate
+
+    return warmline.gate

@@ -11,7 +11,7 @@ from typing import Any
 from warmline import Policy
 from warmline.client import AsyncClient, WarmlineAPIError
 
-from .conftest import EXAMPLES, RETENTION
+from .conftest import RETENTION
 
 
 def counting(decider: Any) -> tuple[Any, list[list[str]]]:
@@ -23,11 +23,6 @@ def counting(decider: Any) -> tuple[Any, list[list[str]]]:
         return await decider(conversation, new)
 
     return decide, sent
-
-
-def test_both_examples_carry_the_same_gate() -> None:
-    livekit = (EXAMPLES / "livekit" / "warmline_gate.py").read_bytes()
-    assert livekit == (EXAMPLES / "pipecat" / "warmline_gate.py").read_bytes()
 
 
 def test_a_calm_conversation_never_hands_off_and_asks_only_after_customer_turns(

@@ -1,7 +1,7 @@
 """The per-turn Warmline check a voice agent runs, with no agent-framework import.
 
-The same file sits in examples/livekit/ and examples/pipecat/ so that each example can be
-copied on its own; tests/examples checks that the two copies stay identical.
+Any agent framework can use it; examples/livekit/ and examples/pipecat/ show it in a real
+voice agent (docs/integrations/livekit.md, pipecat.md).
 
     gate = WarmlineGate("call-42", in_process("saas"))      # or over_http(AsyncClient(...))
     gate.observe("customer", "I want to cancel my account", turn_id="m7")
