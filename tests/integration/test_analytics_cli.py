@@ -100,6 +100,16 @@ def test_roi_json_names_measured_inputs_and_platform() -> None:
     assert run("roi", "--platform", "nobody").returncode == 2
 
 
+def test_roi_table_says_which_inputs_were_given_on_the_command_line() -> None:
+    result = run("roi", "--platform", "retell", "--calls-per-month", "5000",
+                 "--escalation-rate", "0.3")
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert "calls a month 5,000 (given)" in text
+    assert "escalation rate 30.0% (given)" in text
+    assert "(assumed)" in text  # the repeat rates were not given
+
+
 @pytest.fixture
 def database(tmp_path: Path, files: tuple[Path, Path]) -> str:
     """A tenant with 30 warm and 30 cold experiment handoffs from 20 days ago; the rep

@@ -94,7 +94,7 @@ def roi_command(
     if output is Format.JSON:
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:
-        show(result, Console(highlight=False))
+        show(result, Console(highlight=False), given=frozenset(given))
 
 
 def _measure(db: str | None, tenant: str | None, days: int) -> dict[str, float | None]:
@@ -119,12 +119,13 @@ def _measure(db: str | None, tenant: str | None, days: int) -> dict[str, float |
     return measure_inputs(window, repeat_window_days=window_days)
 
 
-def _where(a: Assumptions, name: str) -> str:
-    return "measured" if name in a.measured else "assumed"
-
-
-def show(result: Roi, console: Console) -> None:
+def show(result: Roi, console: Console, *, given: frozenset[str] = frozenset()) -> None:
+    """`given`: the inputs the user set on the command line (else measured or assumed)."""
     a, cold, warm = result.assumptions, result.cold, result.warm
+
+    def _where(a: Assumptions, name: str) -> str:
+        return "given" if name in given else "measured" if name in a.measured else "assumed"
+
     console.print(f"[bold]{result.pricing.name}[/]: {result.pricing.note}")
     table = Table(title="A month", title_justify="left")
     for name in ("", "cold", "warm", "warm - cold"):
