@@ -84,12 +84,15 @@ class Dispatcher:
         """Move handoffs not accepted within their queue's `overflow.after_seconds`."""
         moved = 0
         live = {HandoffStatus.QUEUED, HandoffStatus.OFFERED}
-        for handoff in tx.list_handoffs(tenant.id, statuses=live, limit=1000):
-            queue = policy.queues.get(handoff.queue)
-            if queue is None or queue.overflow is None:
-                continue
-            if now - handoff.created_at < timedelta(seconds=queue.overflow.after_seconds):
-                continue
+        due = [  # only queues that overflow, only handoffs old enough: runs every second
+            handoff
+            for queue in policy.queues.values() if queue.overflow is not None
+            for handoff in tx.list_handoffs(
+                tenant.id, statuses=live, queue=queue.name, limit=1000,
+                created_before=now - timedelta(seconds=queue.overflow.after_seconds))]
+        for handoff in due:
+            queue = policy.queues[handoff.queue]
+            assert queue.overflow is not None
             if handoff.overflowed_from is not None:
                 continue  # one overflow per handoff: no ping-pong between queues
             moved_one = replace(handoff, queue=queue.overflow.to, status=HandoffStatus.QUEUED,

@@ -274,6 +274,17 @@ def test_list_handoffs_filters_by_status_and_queue_in_queue_order(
             "h-2", "h-4"]
 
 
+def test_list_handoffs_created_before_includes_the_boundary(store: Store, tenant: Tenant
+                                                            ) -> None:
+    with store.transaction() as tx:
+        tx.add_handoff(make_handoff(id="h-old", created_at=T0 - timedelta(minutes=5)))
+        tx.add_handoff(make_handoff(id="h-edge", created_at=T0))
+        tx.add_handoff(make_handoff(id="h-new", created_at=T0 + timedelta(seconds=1)))
+    with store.transaction() as tx:
+        assert [h.id for h in tx.list_handoffs(tenant.id, created_before=T0)] == [
+            "h-old", "h-edge"]
+
+
 # --- metrics -------------------------------------------------------------------------------
 
 

@@ -161,12 +161,14 @@ class InMemoryTx(InMemoryOutboxTx):
         return _copy(self._t.handoffs.get((tenant_id, handoff_id)))
 
     def list_handoffs(self, tenant_id: str, *, statuses: Collection[HandoffStatus] = (),
-                      queue: str | None = None, limit: int = 100) -> list[Handoff]:
+                      queue: str | None = None, created_before: datetime | None = None,
+                      limit: int = 100) -> list[Handoff]:
         """In queue order: highest priority, then oldest."""
         wanted = set(statuses)
         rows = [h for (tenant, _), h in self._t.handoffs.items()
                 if tenant == tenant_id and (not wanted or h.status in wanted)
-                and (queue is None or h.queue == queue)]
+                and (queue is None or h.queue == queue)
+                and (created_before is None or h.created_at <= created_before)]
         return _copy(sorted(rows, key=queue_order)[:limit])
 
     def update_handoff(self, handoff: Handoff, *, expect: Collection[HandoffStatus]

@@ -126,13 +126,16 @@ class SqlTx(SqlOutboxTx):
         return rows.handoff(row) if row else None
 
     def list_handoffs(self, tenant_id: str, *, statuses: Collection[HandoffStatus] = (),
-                      queue: str | None = None, limit: int = 100) -> list[Handoff]:
+                      queue: str | None = None, created_before: datetime | None = None,
+                      limit: int = 100) -> list[Handoff]:
         """In queue order: highest priority, then oldest."""
         query = sa.select(handoffs).where(handoffs.c.tenant_id == tenant_id)
         if statuses:
             query = query.where(handoffs.c.status.in_([s.value for s in statuses]))
         if queue is not None:
             query = query.where(handoffs.c.queue == queue)
+        if created_before is not None:
+            query = query.where(handoffs.c.created_at <= as_utc(created_before))
         query = query.order_by(*QUEUE_ORDER).limit(limit)
         return [rows.handoff(row) for row in self._c.execute(query)]
 
