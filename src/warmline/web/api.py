@@ -89,7 +89,8 @@ async def post_turns(conversation_id: ConversationId, request: Request, tenant: 
         raise InvalidInput([Problem("expected an object with `turns`", path="$")])
     check_sizes(data, svc)
     result = await run_in_threadpool(svc.turns.post_turns, tenant, conversation_id, data)
-    request.app.state.notifier.wake()
+    if "handoff_id" in result:  # only then did the turn write events for the desk's streams
+        request.app.state.notifier.wake()
     # Plain JSON out: the decision is already JSON-shaped, so FastAPI's encoder walk is waste.
     return Response(json.dumps(result, separators=(",", ":")), media_type="application/json")
 

@@ -47,7 +47,8 @@ async def generic_webhook(request: Request) -> dict[str, Any]:
     check_sizes(turns_body, svc.settings.max_turns_per_request, svc.settings.max_turn_chars)
     result = await run_in_threadpool(svc.turns.post_turns, caller.tenant, conversation_id,
                                      turns_body)
-    request.app.state.notifier.wake()
+    if "handoff_id" in result:  # only then were events written for the desk's streams
+        request.app.state.notifier.wake()
     return generic.render(result)
 
 
