@@ -33,6 +33,7 @@ from pathlib import Path
 import httpx2 as httpx
 
 HERE = Path(__file__).resolve().parent
+WRK_THREADS = 2
 PG = os.environ.get("WARMLINE_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -175,9 +176,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def wrk(port: int, seconds: int, connections: int, env: dict[str, str]) -> dict[str, float]:
-    threads = 2 if connections >= 2 else 1
     out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
+        ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "--latency",
          "--timeout", "10s", "-s", str(HERE / "http" / "paced.lua"),
          f"http://127.0.0.1:{port}"],
         capture_output=True, text=True, env=env, check=True).stdout
@@ -207,7 +207,8 @@ def run_one(kind: str, args: argparse.Namespace) -> dict[str, object]:
         connections = min(args.connections, args.live)
         period_ms = round(args.every * 1000 * connections / args.live)
         env.update(WARMLINE_BENCH_KEY=key, WARMLINE_BENCH_PERIOD_MS=str(period_ms),
-                   WARMLINE_BENCH_LIVE=str(args.live // connections or 1),
+                   # conversations per wrk thread (each thread keeps its own counter)
+                   WARMLINE_BENCH_LIVE=str(max(1, args.live // WRK_THREADS)),
                    WARMLINE_BENCH_RUN=f"{kind}-{secrets.token_hex(3)}")
         port = free_port()
         proc = subprocess.Popen([sys.executable, "-m", "warmline", "serve", "--port", str(port),

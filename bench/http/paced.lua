@@ -1,7 +1,8 @@
 -- wrk script: live conversations, each posting one customer turn every WARMLINE_BENCH_PERIOD_MS.
 -- With C connections and period P ms the offered load is about C * 1000 / P turns/s (a
 -- connection waits P ms before each request, so the rate drops a little as latency grows;
--- the bench prints the rate achieved). WARMLINE_BENCH_LIVE conversations take turns round robin.
+-- the bench prints the rate achieved). Each wrk thread has WARMLINE_BENCH_LIVE conversations
+-- of its own, which take turns round robin.
 counter = 0
 local period = tonumber(os.getenv("WARMLINE_BENCH_PERIOD_MS") or "50")
 local live = tonumber(os.getenv("WARMLINE_BENCH_LIVE") or "1000")
@@ -20,8 +21,13 @@ function setup(thread)
   threads = threads + 1
   thread:set("id", threads)
 end
+function init(args)
+  math.randomseed(os.time() + id)
+end
+-- Jittered around the period (same mean): connections that all start at once would
+-- otherwise stay phase-locked and arrive in bursts of C requests.
 function delay()
-  return period
+  return math.random(math.floor(period / 2), math.floor(period * 3 / 2))
 end
 request = function()
   counter = counter + 1
