@@ -64,10 +64,11 @@ class TurnService:
                 if earlier is not None:
                     return dict(earlier)
             stored = self._merge(tx, tenant, conversation_id, body, raw_turns)
-            conversation = parse_conversation(stored.data, source=f"conversation {conversation_id}")
-            if stored.handoff_id is not None:
+            if stored.handoff_id is not None:  # new turns were validated by parse_turns
                 result = self._already_escalated(tx, stored, raw_turns, now)
             else:
+                conversation = parse_conversation(stored.data,
+                                                  source=f"conversation {conversation_id}")
                 result, stored = self._decide(tx, decider_ctx=(decider, tenant),
                                               stored=stored, conversation=conversation)
             tx.save_conversation(replace(stored, updated_at=now))
