@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from warmline.core.errors import PolicyError
 from warmline.core.hours import ALWAYS, Hours, HoursSyntaxError, parse_hours
-from warmline.core.notify import target_problems
 from warmline.core.policy import (
     DEFAULT_REDACT,
     REDACT_KINDS,
@@ -30,7 +29,12 @@ from warmline.core.policy import (
     Vertical,
 )
 from warmline.core.policy_context import Path, PolicyReader, no_location, show
-from warmline.core.policy_sections import read_experiment, read_integrations
+from warmline.core.policy_sections import (
+    notify_warnings,
+    read_experiment,
+    read_integrations,
+    read_notify,
+)
 from warmline.core.rules import Locator, compile_rule
 
 TOP_KEYS = (
@@ -78,7 +82,7 @@ def parse_policy(
     triggers = _triggers(ctx, top.get("triggers"))
     routes = _routes(ctx, top.get("routes"))
     queues = _queues(ctx, top.get("queues"), business_hours)
-    notify = _notify(ctx, top.get("notify"))
+    notify = read_notify(ctx, top.get("notify"))
     redact = _redact(ctx, top.get("redact"), vertical)
     intent_model = _intents(ctx, top.get("intents"))
     country = _country(ctx, top.get("country"))
@@ -93,7 +97,7 @@ def parse_policy(
         question_types=question_types, triggers=triggers, routes=routes, queues=queues,
         notify=notify, redact=redact, intent_model=intent_model, country=country,
         experiment=experiment, integrations=integrations,
-        used_names=frozenset(ctx.used_names), warnings=_warnings(notify), source=source,
+        used_names=frozenset(ctx.used_names), warnings=notify_warnings(notify), source=source,
     )
 
 
@@ -331,27 +335,6 @@ def _transfer(ctx: PolicyReader, value: object, p: Path) -> Transfer | None:
     return Transfer(number=number, sip=sip)
 
 
-def _notify(ctx: PolicyReader, value: object) -> dict[str, NotifyTarget]:
-    out: dict[str, NotifyTarget] = {}
-    for name, raw in ctx.mapping(value, ("notify",)).items():
-        p: Path = ("notify", str(name))
-        obj = ctx.mapping(raw, p)
-        kind = obj.get("type")
-        if kind not in ("slack", "webhook"):
-            ctx.fail((*p, "type"), f"expected slack or webhook, got {show(kind)}")
-            continue
-        url = obj.get("url")
-        if url is not None and not isinstance(url, str):
-            ctx.fail((*p, "url"), f"expected a URL string, got {show(url)}")
-            url = None
-        options = {k: v for k, v in obj.items() if k not in ("type", "url")}
-        target = NotifyTarget(name=str(name), type=str(kind), url=url, options=options)
-        for option, message in target_problems(target):
-            ctx.fail((*p, option), message)
-        out[str(name)] = target
-    return out
-
-
 def _redact(ctx: PolicyReader, value: object, vertical: Vertical) -> frozenset[str]:
     kinds = ctx.strings(value, ("redact",)) if value is not None else DEFAULT_REDACT[vertical]
     for i, kind in enumerate(kinds):
@@ -391,12 +374,3 @@ def _check_references(ctx: PolicyReader, queues: Mapping[str, Queue],
         if name not in notify:
             ctx.fail(path, f"unknown notify target {name!r} (defined: "
                      f"{', '.join(notify) or 'none'})")
-
-
-def _warnings(notify: Mapping[str, NotifyTarget]) -> tuple[str, ...]:
-    out = []
-    for target in notify.values():
-        if target.url and "${" in target.url:
-            out.append(f"notify.{target.name}.url: {target.url} is not set in the environment; "
-                       "notifications to it will fail until it is")
-    return tuple(out)

@@ -1,12 +1,13 @@
-"""The policy sections beyond SPEC §3's core: `experiment:` (warm-vs-cold trial) and
-`integrations:` (per-platform settings such as signing secrets). Read with the same located
-problems as every other section."""
+"""Policy sections read beside SPEC §3's core: `notify:` targets, `experiment:` (the
+warm-vs-cold trial) and `integrations:` (per-platform settings such as signing secrets), with
+the same located problems as every other section."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from warmline.core.policy import Experiment, Integration
+from warmline.core.notify import target_problems
+from warmline.core.policy import Experiment, Integration, NotifyTarget
 from warmline.core.policy_context import Path, PolicyReader, show
 
 #: The keys each platform adapter reads. A platform listed here may be configured; its
@@ -74,3 +75,33 @@ def read_integrations(ctx: PolicyReader, value: object) -> dict[str, Integration
             settings[str(key)] = "" if text.startswith("${") and text.endswith("}") else text
         out[str(platform)] = Integration(platform=str(platform), settings=settings)
     return out
+
+
+def read_notify(ctx: PolicyReader, value: object) -> dict[str, NotifyTarget]:
+    out: dict[str, NotifyTarget] = {}
+    for name, raw in ctx.mapping(value, ("notify",)).items():
+        p: Path = ("notify", str(name))
+        obj = ctx.mapping(raw, p)
+        kind = obj.get("type")
+        if kind not in ("slack", "webhook"):
+            ctx.fail((*p, "type"), f"expected slack or webhook, got {show(kind)}")
+            continue
+        url = obj.get("url")
+        if url is not None and not isinstance(url, str):
+            ctx.fail((*p, "url"), f"expected a URL string, got {show(url)}")
+            url = None
+        options = {k: v for k, v in obj.items() if k not in ("type", "url")}
+        target = NotifyTarget(name=str(name), type=str(kind), url=url, options=options)
+        for option, message in target_problems(target):
+            ctx.fail((*p, option), message)
+        out[str(name)] = target
+    return out
+
+
+def notify_warnings(notify: Mapping[str, NotifyTarget]) -> tuple[str, ...]:
+    out = []
+    for target in notify.values():
+        if target.url and "${" in target.url:
+            out.append(f"notify.{target.name}.url: {target.url} is not set in the environment; "
+                       "notifications to it will fail until it is")
+    return tuple(out)
