@@ -27,6 +27,7 @@ from warmline.service.transfers import TransferEvent, TransferOutcome, TransferS
 #: Standard Webhooks' default tolerance for `webhook-timestamp`.
 DEFAULT_MAX_AGE_SECONDS = 300.0
 _CONVERSATION_FIELDS = ("customer", "channel", "started_at")
+_MAX_STAMP_DIGITS = 12
 _E = TypeVar("_E", TransferStage, TransferOutcome)
 
 
@@ -81,7 +82,8 @@ def verify(headers: Mapping[str, str], body: bytes, settings: GenericSettings, *
     if not (message_id and stamp and signatures):
         raise SignatureInvalid("webhook-id, webhook-timestamp and webhook-signature are all "
                                "required")
-    if not stamp.isdigit():
+    # ASCII digits only ("²".isdigit() is true), and few enough for int() and a real time.
+    if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= _MAX_STAMP_DIGITS):
         raise SignatureInvalid(f"webhook-timestamp must be Unix seconds, got {stamp[:20]!r}")
     expected = sign(settings.secret, message_id, int(stamp), body).encode()
     # Every listed signature is compared (several appear while a secret is rotated).
@@ -103,6 +105,8 @@ def _json_object(body: bytes) -> Mapping[str, Any]:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as err:
         raise InvalidInput([Problem(f"not valid JSON: {err}", path="$")]) from err
+    except RecursionError as err:  # e.g. 10,000 nested arrays: the parser's stack ends
+        raise InvalidInput([Problem("JSON nests too deeply", path="$")]) from err
     if not isinstance(data, dict):
         raise InvalidInput([Problem("expected a JSON object", path="$")])
     return data

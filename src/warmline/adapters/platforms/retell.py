@@ -60,7 +60,9 @@ def verify(body: bytes, signature: str | None, api_key: str, *, now: datetime,
         raise SignatureInvalid(f"missing or malformed {SIGNATURE_HEADER} header "
                                "(expected v=<unix ms>,d=<hex sha256>)")
     stamp, digest = match.group(1), match.group(2).lower()
-    signed_at = datetime.fromtimestamp(int(stamp) / 1000, tz=UTC)
+    signed_at = _ms(int(stamp))
+    if signed_at is None:
+        raise SignatureInvalid(f"{SIGNATURE_HEADER} carries no usable time: v={stamp}")
     if abs((now - signed_at).total_seconds()) > max_age_seconds:
         raise SignatureInvalid(f"{SIGNATURE_HEADER} is stale: signed at "
                                f"{signed_at.isoformat()}, more than {max_age_seconds:g} s "
@@ -213,9 +215,14 @@ def _call_ended(conv: str, reason: object, at: datetime | None, detail: str
 
 
 def _ms(value: object) -> datetime | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+    """Unix milliseconds as a UTC time; None for anything else (NaN, infinity, a time past
+    year 9999 — Python's JSON reads `NaN` and `1e300`)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
         return None
-    return datetime.fromtimestamp(value / 1000, tz=UTC)
+    try:
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _utterance_time(started: datetime | None, words: object) -> datetime | None:
@@ -224,9 +231,12 @@ def _utterance_time(started: datetime | None, words: object) -> datetime | None:
         return None
     first = words[0]
     offset = first.get("start") if isinstance(first, dict) else None
-    if isinstance(offset, bool) or not isinstance(offset, int | float) or offset < 0:
+    if isinstance(offset, bool) or not isinstance(offset, int | float) or not offset >= 0:
+        return None  # `not >=` also refuses NaN
+    try:
+        return started + timedelta(seconds=float(offset))
+    except (OverflowError, ValueError):  # infinity, or past year 9999
         return None
-    return started + timedelta(seconds=float(offset))
 
 
 def render_function_result(decision: Mapping[str, Any], policy: Policy) -> dict[str, Any]:

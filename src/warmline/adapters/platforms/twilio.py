@@ -77,7 +77,12 @@ def verify(url: str, params: Params, signature: str | None, auth_token: str, *,
     if not signature:
         raise SignatureInvalid(f"missing {SIGNATURE_HEADER} header")
     algorithm = get_signature_algorithm(settings_header)
-    if not RequestValidator(auth_token).validate(url, params, signature, algorithm):
+    try:
+        valid = RequestValidator(auth_token).validate(url, params, signature, algorithm)
+    except ValueError as err:  # urlparse refuses the URL (a Host header like `[::1`)
+        raise SignatureInvalid(f"cannot check {SIGNATURE_HEADER} against the URL {url[:80]!r}"
+                               ) from err
+    if not valid:
         raise SignatureInvalid(f"{SIGNATURE_HEADER} does not match this URL and form")
 
 
@@ -165,7 +170,7 @@ def parse_handoff(params: Params) -> HandoffRequest:
     if raw:
         try:
             loaded = json.loads(raw)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # not JSON, or nested past the stack
             loaded = {"reason": raw}
         data = loaded if isinstance(loaded, dict) else {"reason": raw}
     conversation_id = str(data.get("conversation_id") or call_sid)

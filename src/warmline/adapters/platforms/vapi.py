@@ -165,7 +165,7 @@ def epoch_time(value: object) -> datetime | None:
 def _body_time(body: bytes) -> datetime | None:
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     message = data.get("message") if isinstance(data, dict) else None
     return epoch_time(message.get("timestamp")) if isinstance(message, dict) else None
@@ -188,6 +188,8 @@ def read_message(body: bytes) -> VapiMessage:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as err:
         raise InvalidInput([Problem(f"not valid JSON: {err}", path="$")]) from err
+    except RecursionError as err:  # e.g. 10,000 nested arrays: the parser's stack ends
+        raise InvalidInput([Problem("JSON nests too deeply", path="$")]) from err
     message = data.get("message") if isinstance(data, dict) else None
     if not isinstance(message, dict):
         raise InvalidInput([Problem("expected Vapi's envelope {\"message\": {...}}", path="$")])
