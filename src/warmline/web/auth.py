@@ -50,5 +50,11 @@ class CsrfRejected(AuthError):
     """A state-changing request on a desk session without the session's CSRF token."""
 
 
+async def _services_dependency(request: Request) -> Services:
+    # async on purpose: FastAPI runs a plain `def` dependency in a worker thread, which cost
+    # every API request an extra thread hop just to read app.state.
+    return services(request)
+
+
 TenantDep = Annotated[Tenant, Depends(api_tenant)]
-ServicesDep = Annotated[Services, Depends(services)]
+ServicesDep = Annotated[Services, Depends(_services_dependency)]
