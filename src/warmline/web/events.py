@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from warmline.bootstrap import Services
 from warmline.service.ports import Event
 from warmline.web.auth import ServicesDep, TenantDep
+from warmline.web.schemas import ERROR_RESPONSES
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -55,7 +56,12 @@ class Notifier:
             return
 
 
-@router.get("/v1/events", summary="Server-sent events (handoff.*, turn.appended, rep.updated)")
+@router.get("/v1/events", summary="Server-sent events (handoff.*, turn.appended, rep.updated)",
+            response_class=StreamingResponse, responses={
+                **ERROR_RESPONSES, 200: {"description": "An endless `text/event-stream`: "
+                                         "`id:`, `event:` and a JSON `data:` line per event",
+                                         "content": {"text/event-stream": {
+                                             "schema": {"type": "string"}}}}})
 async def events(request: Request, tenant: TenantDep, svc: ServicesDep,
                  after: int | None = None) -> StreamingResponse:
     last = request.headers.get("last-event-id")

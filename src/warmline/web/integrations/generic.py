@@ -14,13 +14,41 @@ from starlette.concurrency import run_in_threadpool
 from warmline.adapters.platforms import generic
 from warmline.adapters.platforms.generic import GenericSettings
 from warmline.core.errors import SignatureInvalid
+from warmline.service.transfers import TransferOutcome, TransferStage
 from warmline.web.auth import services
 from warmline.web.errors import PayloadTooLarge
 from warmline.web.integrations.caller import Caller, integration_caller, require_signature
-from warmline.web.integrations.inbound import not_verified, read_body, refuse_replay
+from warmline.web.integrations.inbound import (
+    json_answer,
+    json_request,
+    not_verified,
+    read_body,
+    refuse_replay,
+)
+from warmline.web.schemas import ERROR_RESPONSES
 
-router = APIRouter(prefix="/integrations", tags=["integrations"])
+router = APIRouter(prefix="/integrations", tags=["integrations"], responses=ERROR_RESPONSES)
 PLATFORM = "generic"
+_TURN = {"type": "object", "required": ["speaker", "text"], "additionalProperties": True,
+         "properties": {"id": {"type": "string"}, "text": {"type": "string"},
+                        "speaker": {"type": "string", "enum": ["customer", "ai", "rep"]},
+                        "at": {"type": "string", "format": "date-time"},
+                        "confidence": {"type": "number", "minimum": 0, "maximum": 1}}}
+_REQUEST = {"type": "object", "required": ["conversation_id", "turns"],
+            "additionalProperties": True, "properties": {
+                "conversation_id": {"type": "string", "minLength": 1},
+                "turns": {"type": "array", "items": _TURN},
+                "customer": {"type": "object", "additionalProperties": True},
+                "channel": {"type": "string"},
+                "started_at": {"type": "string", "format": "date-time"}}}
+_TRANSFER = {"type": "object", "required": ["conversation_id", "stage"],
+             "additionalProperties": True, "properties": {
+                 "conversation_id": {"type": "string", "minLength": 1},
+                 "stage": {"type": "string", "enum": [s.value for s in TransferStage]},
+                 "outcome": {"type": ["string", "null"],
+                             "enum": [*(o.value for o in TransferOutcome), None]},
+                 "at": {"type": "string", "format": "date-time"},
+                 "detail": {"type": "string"}}}
 
 
 async def _verified(request: Request) -> tuple[Caller, bytes]:
@@ -39,7 +67,10 @@ async def _verified(request: Request) -> tuple[Caller, bytes]:
     return caller, body
 
 
-@router.post("/generic", summary="Any platform: a conversation's turns in, a decision out")
+@router.post("/generic", summary="Any platform: a conversation's turns in, a decision out",
+             openapi_extra=json_request(_REQUEST),
+             responses=json_answer("The SPEC §2 decision with `transfer`, `sip_headers` and, "
+                                   "for another AI agent, `agent`"))
 async def generic_webhook(request: Request) -> dict[str, Any]:
     caller, body = await _verified(request)
     conversation_id, turns_body = generic.read_request(body)
@@ -52,7 +83,9 @@ async def generic_webhook(request: Request) -> dict[str, Any]:
     return generic.render(result)
 
 
-@router.post("/generic/transfer", summary="Any platform: what became of a transfer")
+@router.post("/generic/transfer", summary="Any platform: what became of a transfer",
+             openapi_extra=json_request(_TRANSFER),
+             responses=json_answer("The handoff it moved (`handoff_id`, `status`), or nulls"))
 async def generic_transfer(request: Request) -> dict[str, Any]:
     caller, body = await _verified(request)
     event = generic.read_transfer(body)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from typing import Any
 
 from fastapi import Request
 
@@ -78,3 +79,24 @@ def not_verified(platform: str, tenant: Tenant, err: Exception) -> SignatureInva
     wording); the reason goes to the log for the operator."""
     log.warning("%s request for tenant %r rejected: %s", platform, tenant.name, err)
     return SignatureInvalid(f"{platform} request not verified")
+
+
+# --- OpenAPI: what the routes document (they read raw bodies, so FastAPI cannot infer it) --
+
+#: `?tenant=NAME`, for a platform that signs instead of sending a Warmline API key.
+TENANT_PARAMETER: dict[str, Any] = {
+    "name": "tenant", "in": "query", "required": False, "schema": {"type": "string"},
+    "description": "The tenant, when the platform's signature (not an API key) authenticates"}
+
+
+def json_request(schema: dict[str, Any], *parameters: dict[str, Any]) -> dict[str, Any]:
+    """`openapi_extra` for a route that reads a JSON body itself."""
+    return {"parameters": [TENANT_PARAMETER, *parameters],
+            "requestBody": {"required": True,
+                            "content": {"application/json": {"schema": schema}}}}
+
+
+def json_answer(description: str) -> dict[int | str, dict[str, Any]]:
+    """`responses` for a route that answers a JSON object (errors come from the router)."""
+    return {200: {"description": description, "content": {"application/json": {
+        "schema": {"type": "object", "additionalProperties": True}}}}}

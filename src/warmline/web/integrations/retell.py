@@ -25,18 +25,34 @@ from warmline.web.api import read_json
 from warmline.web.auth import services
 from warmline.web.errors import PayloadTooLarge
 from warmline.web.integrations.caller import Caller, integration_caller, require_signature
+from warmline.web.integrations.inbound import json_answer, json_request
+from warmline.web.schemas import ERROR_RESPONSES
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/integrations/retell", tags=["integrations"])
+router = APIRouter(prefix="/integrations/retell", tags=["integrations"],
+                   responses=ERROR_RESPONSES)
 
-_BODY = {"requestBody": {"required": True, "content": {"application/json": {
-    "schema": {"type": "object", "additionalProperties": True}}}}}
+_CALL = {"type": "object", "required": ["call_id"], "additionalProperties": True,
+         "properties": {"call_id": {"type": "string", "minLength": 1},
+                        "transcript_object": {"type": "array", "items": {"type": "object"}},
+                        "start_timestamp": {"type": "integer"}}}
+_SIGNATURE = {"name": retell.SIGNATURE_HEADER, "in": "header", "required": False,
+              "schema": {"type": "string"}, "description": "v=<unix ms>,d=<hex sha256>"}
+_BODY = json_request({"type": "object", "required": ["event", "call"],
+                      "additionalProperties": True,
+                      "properties": {"event": {"type": "string"}, "call": _CALL}}, _SIGNATURE)
+_FUNCTION_BODY = json_request({"type": "object", "required": ["name", "call"],
+                               "additionalProperties": True,
+                               "properties": {"name": {"type": "string"}, "call": _CALL,
+                                              "args": {"type": "object"}}}, _SIGNATURE)
 _TENANT_DOC = ("Name the tenant with `?tenant=NAME`; `x-retell-signature` (made with "
                "`integrations.retell.api_key`) authenticates the request.")
 
 
 @router.post("", openapi_extra=_BODY, summary="Retell webhook events",
-             description=_TENANT_DOC, response_model=None)
+             description=_TENANT_DOC, response_model=None, response_class=Response,
+             responses=json_answer("The event, its call and what it did (`action`, "
+                                   "`handoff_id`, `handoff_status`)"))
 async def retell_webhook(request: Request) -> Response:
     svc = services(request)
     caller = await integration_caller(request, "retell")
@@ -57,7 +73,9 @@ async def retell_webhook(request: Request) -> Response:
     return _json(out)
 
 
-@router.post("/function", openapi_extra=_BODY, summary="Retell custom function: transfer?",
+@router.post("/function", openapi_extra=_FUNCTION_BODY,
+             summary="Retell custom function: transfer?", response_class=Response,
+             responses=json_answer("The decision as flat keys the agent can save"),
              description=_TENANT_DOC + " Answers with `transfer`, `transfer_number`, "
              "`transfer_sip_uri`, `whisper`, `say_to_customer` and an `instruction` for the "
              "agent's LLM.", response_model=None)

@@ -29,10 +29,33 @@ from warmline.core.sip_header import BRIEF_HEADER, brief_header
 from warmline.web.auth import services
 from warmline.web.errors import PayloadTooLarge
 from warmline.web.integrations.caller import Caller, integration_caller, require_signature
+from warmline.web.integrations.inbound import TENANT_PARAMETER
+from warmline.web.schemas import ERROR_RESPONSES
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/integrations/twilio", tags=["integrations"])
+router = APIRouter(prefix="/integrations/twilio", tags=["integrations"],
+                   responses=ERROR_RESPONSES, default_response_class=Response)
 _XML = "application/xml"
+_HANDOFF = {"name": "handoff", "in": "query", "required": False,
+            "schema": {"type": "string"}, "description": "The decision's handoff_id"}
+_CONVERSATION = {"name": "conversation", "in": "query", "required": False,
+                 "schema": {"type": "string"}}
+_SIGNATURE = {"name": twilio.SIGNATURE_HEADER, "in": "header", "required": False,
+              "schema": {"type": "string"}}
+#: The form fields Warmline reads; Twilio sends many more (all strings).
+_FORM = {"type": "object", "additionalProperties": {"type": "string"}, "properties": {
+    k: {"type": "string"} for k in ("CallSid", "ParentCallSid", "CallStatus", "DialCallStatus",
+                                    "QueueResult", "AnsweredBy", "Timestamp", "From",
+                                    "HandoffData")}}
+_TWIML: dict[int | str, dict[str, Any]] = {
+    200: {"description": "TwiML", "content": {_XML: {"schema": {"type": "string"}}}}}
+
+
+def _form(*parameters: dict[str, Any]) -> dict[str, Any]:
+    """`openapi_extra`: Twilio's form body, `?tenant=` and the route's own parameters."""
+    return {"parameters": [TENANT_PARAMETER, _SIGNATURE, *parameters],
+            "requestBody": {"required": False, "content": {
+                "application/x-www-form-urlencoded": {"schema": _FORM}}}}
 
 
 async def _twilio_request(request: Request) -> tuple[Services, Caller, twilio.Params]:
@@ -91,7 +114,7 @@ def _xml(body: str) -> Response:
 
 
 @router.post("/dial", summary="TwiML: dial the queue's transfer target with a whisper",
-             response_model=None)
+             response_model=None, openapi_extra=_form(_HANDOFF), responses=_TWIML)
 async def dial(request: Request) -> Response:
     svc, caller, _ = await _twilio_request(request)
     handoff_id = request.query_params.get("handoff")
@@ -119,16 +142,19 @@ def _sip_headers(decision: Mapping[str, Any]) -> dict[str, str]:
 # Twilio fetches a <Number url=...> with POST by default, or GET when `method="GET"`: one
 # handler, two operations (distinct ids keep /openapi.json valid).
 @router.get("/whisper", response_model=None, operation_id="twilio_whisper_get",
-            summary="TwiML: the whisper, spoken to the rep before the bridge")
+            summary="TwiML: the whisper, spoken to the rep before the bridge",
+            openapi_extra={"parameters": [TENANT_PARAMETER, _SIGNATURE, _HANDOFF]},
+            responses=_TWIML)
 @router.post("/whisper", response_model=None, operation_id="twilio_whisper_post",
-             summary="TwiML: the whisper, spoken to the rep before the bridge")
+             summary="TwiML: the whisper, spoken to the rep before the bridge",
+             openapi_extra=_form(_HANDOFF), responses=_TWIML)
 async def whisper(request: Request) -> Response:
     svc, caller, _ = await _twilio_request(request)
     _, decision = await _handoff(svc, caller, request.query_params.get("handoff"))
     return _xml(twilio.render_whisper(decision, voice=caller.setting("voice")))
 
 
-@router.post("/handoff", response_model=None,
+@router.post("/handoff", response_model=None, openapi_extra=_form(), responses=_TWIML,
              summary="ConversationRelay action: HandoffData in, <Enqueue> with task attributes")
 async def relay_handoff(request: Request) -> Response:
     svc, caller, params = await _twilio_request(request)
@@ -155,7 +181,8 @@ async def relay_handoff(request: Request) -> Response:
                                       call_sid=ask.call_sid, reason=ask.reason))
 
 
-@router.post("/status", response_model=None,
+@router.post("/status", response_model=None, openapi_extra=_form(_HANDOFF, _CONVERSATION),
+             responses=_TWIML,
              summary="Status callbacks (CallStatus, DialCallStatus, QueueResult) → timings")
 async def status(request: Request) -> Response:
     svc, caller, params = await _twilio_request(request)

@@ -16,14 +16,32 @@ from warmline.adapters.platforms.vapi import MessageType, VapiMessage, VapiSetti
 from warmline.core.errors import InvalidInput, Problem, SignatureInvalid
 from warmline.web.auth import services
 from warmline.web.integrations.caller import Caller, integration_caller, require_signature
-from warmline.web.integrations.inbound import not_verified, read_body, refuse_replay
+from warmline.web.integrations.inbound import (
+    json_answer,
+    json_request,
+    not_verified,
+    read_body,
+    refuse_replay,
+)
+from warmline.web.schemas import ERROR_RESPONSES
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/integrations", tags=["integrations"])
+router = APIRouter(prefix="/integrations", tags=["integrations"], responses=ERROR_RESPONSES)
 PLATFORM = "vapi"
+#: Vapi's envelope (docs.vapi.ai/server-url/events); every other field is read if present.
+_MESSAGE = {"type": "object", "required": ["message"], "properties": {"message": {
+    "type": "object", "required": ["type"], "additionalProperties": True, "properties": {
+        "type": {"type": "string", "minLength": 1,
+                 "examples": [t.value for t in MessageType]},
+        "timestamp": {"type": "number"},
+        "call": {"type": "object", "additionalProperties": True,
+                 "properties": {"id": {"type": "string"}}}}}}}
 
 
-@router.post("/vapi", summary="Vapi server URL: transfer/handoff destinations, call reports")
+@router.post("/vapi", summary="Vapi server URL: transfer/handoff destinations, call reports",
+             openapi_extra=json_request(_MESSAGE),
+             responses=json_answer("Vapi's answer: a transfer `destination`, an `error` the "
+                                   "model reads, an `assistantId`, or `{}` for a report"))
 async def vapi_webhook(request: Request) -> dict[str, Any]:
     caller = await integration_caller(request, PLATFORM)
     body = await read_body(request)
