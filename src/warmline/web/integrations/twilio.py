@@ -27,9 +27,8 @@ from warmline.core.errors import NotFound, SignatureInvalid
 from warmline.core.handoff import Handoff
 from warmline.core.sip_header import BRIEF_HEADER, brief_header
 from warmline.web.auth import services
-from warmline.web.errors import PayloadTooLarge
 from warmline.web.integrations.caller import Caller, integration_caller, require_signature
-from warmline.web.integrations.inbound import TENANT_PARAMETER
+from warmline.web.integrations.inbound import TENANT_PARAMETER, read_body
 from warmline.web.schemas import ERROR_RESPONSES
 
 log = logging.getLogger(__name__)
@@ -62,12 +61,11 @@ async def _twilio_request(request: Request) -> tuple[Services, Caller, twilio.Pa
     """The tenant, after Twilio's signature of this URL and form checked out."""
     svc = services(request)
     caller = await integration_caller(request, "twilio")
-    limit = svc.settings.max_body_bytes
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"the body is {declared} bytes; the limit is {limit}")
     params = twilio.Params([])
     if request.method == "POST":
+        # The size limit on the bytes read, not only on Content-Length (a chunked body has
+        # none); the form parser then reads the same cached body.
+        await read_body(request)
         form = await request.form()
         params = twilio.Params((k, v) for k, v in form.multi_items() if isinstance(v, str))
     token = require_signature(caller, "twilio", "auth_token")
