@@ -42,7 +42,7 @@ async def read_body(request: Request, svc: Services) -> bytes:
     """The raw body, or a 413 past `max_body_bytes` (checked before reading when declared)."""
     limit = svc.settings.max_body_bytes
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"the body is {declared} bytes; the limit is {limit}")
     body = await request.body()
     if len(body) > limit:

@@ -56,6 +56,15 @@ class Notifier:
             return
 
 
+def resume_from(after: int | None, last_event_id: str | None) -> int | None:
+    """Where a stream resumes: `?after=`, else a numeric `Last-Event-ID`, else None (now).
+    isascii: "²".isdigit() is True but int("²") raises (found by fuzzing, was a 500)."""
+    if after is not None:
+        return after
+    last = last_event_id or ""
+    return int(last) if last.isascii() and last.isdigit() and len(last) < 19 else None
+
+
 @router.get("/v1/events", summary="Server-sent events (handoff.*, turn.appended, rep.updated)",
             response_class=StreamingResponse, responses={
                 **ERROR_RESPONSES, 200: {"description": "An endless `text/event-stream`: "
@@ -65,7 +74,7 @@ class Notifier:
 async def events(request: Request, tenant: TenantDep, svc: ServicesDep,
                  after: int | None = None) -> StreamingResponse:
     last = request.headers.get("last-event-id")
-    start = after if after is not None else (int(last) if last and last.isdigit() else None)
+    start = resume_from(after, last)
     if start is None:  # a new listener starts from now, not from the beginning of time
         recent = await run_in_threadpool(_latest_id, svc, tenant.id)
         start = recent

@@ -133,6 +133,11 @@ def test_plain_text_handoff_data_is_the_reason() -> None:
     assert (ask.reason, ask.turns_body, ask.handoff_id) == ("caller wants a human", None, None)
 
 
+def test_a_long_plain_text_handoff_data_is_cut_before_it_reaches_twiml() -> None:
+    ask = twilio.parse_handoff(params("relay_handoff", HandoffData="x" * 100_000))
+    assert ask.reason == "x" * twilio.MAX_REASON
+
+
 def test_a_session_that_ended_without_handoff_data_asks_for_nothing() -> None:
     assert twilio.parse_handoff(params("relay_ended")).requested is False
 

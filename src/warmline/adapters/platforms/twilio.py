@@ -187,8 +187,13 @@ def parse_handoff(params: Params) -> HandoffRequest:
                           reason=_text(reason), turns_body=body, requested=bool(raw))
 
 
+#: The longest reason kept from `HandoffData` (it lands in TwiML task attributes).
+MAX_REASON = 500
+
+
 def _text(value: object) -> str | None:
-    return str(value) if isinstance(value, str | int) and str(value) else None
+    text = str(value) if isinstance(value, str | int) else ""
+    return text[:MAX_REASON] or None
 
 
 # --- TwiML -----------------------------------------------------------------------------------

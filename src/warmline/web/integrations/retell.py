@@ -94,7 +94,7 @@ async def _verified(request: Request, caller: Caller, svc: Services) -> datetime
     """Checks the signature (when a secret applies); returns when Retell signed it."""
     limit = svc.settings.max_body_bytes
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"the body is {declared} bytes; the limit is {limit}")
     secret = require_signature(caller, "retell", "api_key")
     if secret is None:
