@@ -48,6 +48,39 @@ def score(probs: np.ndarray, labels: list[str], truth: np.ndarray, threshold: fl
             float(np.mean(predicted[is_oos] == "oos")))
 
 
+WEIGHTS = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)  # share of the fine-tuned tier's log-probability
+
+
+def with_fast_tier(probs: dict[str, tuple[np.ndarray, np.ndarray]], train: list[list[str]],
+                   val: list[list[str]], test: list[list[str]], labels: list[str]
+                   ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Log-linear mix of the fine-tuned tier and the fast tier, the weight chosen on val."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    from warmline.service.intent_training import (
+        IntentExample,
+        TrainOptions,
+        train_intent_model,
+    )
+
+    fast = train_intent_model([IntentExample(t, y) for t, y in train],
+                              options=TrainOptions(min_df=2, oos_threshold=0.0)).model
+    order = [fast.labels.index(label) for label in labels]
+    fast_p = {name: fast.probabilities_many([t for t, _ in rows])[:, order]
+              for name, rows in (("val", val), ("test", test))}
+
+    def mix(name: str, weight: float) -> np.ndarray:
+        logits = (weight * np.log(probs[name][0] + 1e-9)
+                  + (1 - weight) * np.log(fast_p[name] + 1e-9))
+        shifted = np.exp(logits - logits.max(1, keepdims=True))
+        return np.asarray(shifted / shifted.sum(1, keepdims=True))
+
+    weight = max(WEIGHTS, key=lambda w: score(mix("val", w), labels, probs["val"][1], 0.0)[0])
+    print(f"weight of the fine-tuned tier (best val in-scope accuracy): {weight}")
+    return {name: (mix(name, weight), probs[name][1]) for name in probs}
+
+
 def fit(model: Classifier, batched: Any, train: list[list[str]], args: argparse.Namespace
         ) -> None:
     steps = args.epochs * ((len(train) + args.batch - 1) // args.batch)
@@ -79,6 +112,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--combine", action="store_true",
+                        help="also combine with the fast TF-IDF tier (weight chosen on val)")
     args = parser.parse_args()
     torch.manual_seed(0)
     random.seed(0)
@@ -113,6 +148,8 @@ def main() -> None:
 
     probs = {name: (predict(rows), np.asarray([y for _, y in rows]))
              for name, rows in (("val", val), ("test", test))}
+    if args.combine:
+        probs = with_fast_tier(probs, train, val, test, labels)
     val_p, val_t = probs["val"]
     curve = np.array([score(val_p, labels, val_t, t) for t in GRID])
     print(f"\ntrained {args.epochs} epochs in {(time.perf_counter() - started) / 60:.1f} min\n")
