@@ -24,6 +24,8 @@ from warmline.service.ports import Store
 from warmline.testing import FakeClock
 from warmline.web.app import create_app
 
+from . import stored
+
 ACME_SECRET = "whsec_YWNtZSBnZW5lcmljIHdlYmhvb2sgc2VjcmV0IGtleSE="
 GLOBEX_SECRET = "whsec_Z2xvYmV4IGdlbmVyaWMgd2ViaG9vayBzZWNyZXQga2V5"
 
@@ -84,20 +86,10 @@ class Env:
         return self.client.post(url, content=body, headers=headers)
 
     def handoff_of(self, conversation_id: str, tenant: str) -> Any:
-        found = self.services.tenants.find(tenant)
-        assert found is not None
-        with self.services.store.read() as tx:
-            stored = tx.get_conversation(found.id, conversation_id)
-            if stored is None or stored.handoff_id is None:
-                return None
-            return tx.get_handoff(found.id, stored.handoff_id)
+        return stored.handoff_of(self.services, tenant, conversation_id)
 
     def turn_count(self, conversation_id: str, tenant: str) -> int:
-        found = self.services.tenants.find(tenant)
-        assert found is not None
-        with self.services.store.read() as tx:
-            stored = tx.get_conversation(found.id, conversation_id)
-        return 0 if stored is None else len(stored.data["turns"])
+        return len(stored.turns(self.services, tenant, conversation_id))
 
 
 @pytest.fixture(params=["memory", "sqlite"])

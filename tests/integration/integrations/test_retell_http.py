@@ -23,6 +23,8 @@ from warmline.service.ports import Store
 from warmline.testing import FakeClock
 from warmline.web.app import create_app
 
+from . import stored
+
 DATA = Path(__file__).parents[2] / "data" / "platforms" / "retell"
 CALL_ID = "Jabr9TXYYJHfvl6Syypi88rdAHYHmcq6"
 ACME_KEY = "key_acme_0123456789abcdef"
@@ -73,10 +75,7 @@ class Env:
         return data
 
     def conversation(self, tenant: str, conversation_id: str = CALL_ID) -> Any:
-        found = self.services.tenants.find(tenant)
-        assert found is not None
-        with self.services.store.read() as tx:
-            return tx.get_conversation(found.id, conversation_id)
+        return stored.conversation(self.services, tenant, conversation_id)
 
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -111,8 +110,8 @@ def test_a_whole_call_drives_one_handoff_from_queue_to_completed(env: Env) -> No
     started = env.send("call_started")
     assert started.status_code == 200, started.text
     assert started.json()["action"] == "continue"
-    stored = env.conversation("acme")
-    assert stored.data["customer"] == {"phone": "+15125550143", "name": "Sarah Okafor"}
+    conversation = env.conversation("acme")
+    assert conversation.data["customer"] == {"phone": "+15125550143", "name": "Sarah Okafor"}
 
     update = env.send("transcript_updated").json()
     assert update["action"] == "hold"  # no rep is free: the platform dials the queue

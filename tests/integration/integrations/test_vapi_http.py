@@ -27,6 +27,8 @@ from warmline.service.ports import Store
 from warmline.testing import FakeClock
 from warmline.web.app import create_app
 
+from . import stored
+
 DATA = Path(__file__).parents[2] / "data" / "platforms" / "vapi"
 CALL_ID = "c8f1a2b4-1d2e-4f3a-9b8c-7d6e5f4a3b21"
 SQUAD_CALL = "5e3d9a10-6b7c-4d8e-a1f2-0b9c8d7e6f50"
@@ -88,20 +90,10 @@ class Env:
                                 headers={"content-type": "application/json", **sent})
 
     def handoff_of(self, conversation_id: str = CALL_ID, tenant: str = "acme") -> Any:
-        found = self.services.tenants.find(tenant)
-        assert found is not None
-        with self.services.store.read() as tx:
-            stored = tx.get_conversation(found.id, conversation_id)
-            if stored is None or stored.handoff_id is None:
-                return None
-            return tx.get_handoff(found.id, stored.handoff_id)
+        return stored.handoff_of(self.services, tenant, conversation_id)
 
     def turns_of(self, conversation_id: str = CALL_ID, tenant: str = "acme") -> list[Any]:
-        found = self.services.tenants.find(tenant)
-        assert found is not None
-        with self.services.store.read() as tx:
-            stored = tx.get_conversation(found.id, conversation_id)
-        return [] if stored is None else list(stored.data["turns"])
+        return stored.turns(self.services, tenant, conversation_id)
 
 
 def at(clock_time: str) -> datetime:
