@@ -88,7 +88,7 @@ def main() -> None:
                                 "--app-dir", str(HERE / "http"), "--workers",
                                 str(args.workers), "--log-level", "warning"]),
             ("warmline turns (SQLite)", [sys.executable, "-m", "warmline", "serve",
-                                         "--workers", str(args.workers)]),
+                                         "--workers", str(args.workers), "--no-access-log"]),
         ):
             port = free_port()
             proc = serve([*command, "--port", str(port)], env)

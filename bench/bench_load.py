@@ -212,7 +212,8 @@ def run_one(kind: str, args: argparse.Namespace) -> dict[str, object]:
                    WARMLINE_BENCH_RUN=f"{kind}-{secrets.token_hex(3)}")
         port = free_port()
         proc = subprocess.Popen([sys.executable, "-m", "warmline", "serve", "--port", str(port),
-                                 "--workers", str(args.workers), "--db", url], env=env,
+                                 "--workers", str(args.workers), "--db", url, "--no-access-log"],
+                                env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         try:

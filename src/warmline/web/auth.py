@@ -27,12 +27,7 @@ async def api_tenant(request: Request) -> Tenant:
     scheme, _, key = header.partition(" ")
     svc = services(request)
     if scheme.lower() == "bearer" and key:
-        limiter: RateLimiter = request.app.state.rate_limiter
-        limiter.check(hashlib.sha256(key.encode()).hexdigest())
-        cached = svc.tenants.cached_tenant(key.strip())  # no thread hop on the hot path
-        if cached is not None:
-            return cached
-        return await run_in_threadpool(svc.tenants.authenticate, key.strip())
+        return await key_tenant(key, svc, request.app.state.rate_limiter)
     session = request.scope.get("session") or {}
     if session.get("tenant_id"):
         if request.method not in _SAFE_METHODS:  # a cookie rides along cross-site: ask CSRF
@@ -41,6 +36,15 @@ async def api_tenant(request: Request) -> Tenant:
                 raise CsrfRejected("missing or wrong X-CSRF-Token for this desk session")
         return await run_in_threadpool(svc.tenants.get, session["tenant_id"])
     raise AuthError("send an API key as `Authorization: Bearer <key>` (warmline keys create)")
+
+
+async def key_tenant(key: str, svc: Services, limiter: RateLimiter) -> Tenant:
+    """The tenant of API key `key`, after the key's rate limit."""
+    limiter.check(hashlib.sha256(key.encode()).hexdigest())
+    cached = svc.tenants.cached_tenant(key.strip())  # no thread hop on the hot path
+    if cached is not None:
+        return cached
+    return await run_in_threadpool(svc.tenants.authenticate, key.strip())
 
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -64,8 +64,9 @@ def _status(err: WarmlineError) -> tuple[int, str]:
     return 400, "bad_request"
 
 
-async def _warmline_error(request: Request, err: Exception) -> JSONResponse:
-    assert isinstance(err, WarmlineError)
+def error_parts(err: WarmlineError, where: str = "") -> tuple[int, dict[str, object],
+                                                               dict[str, str]]:
+    """Status, JSON body and headers for `err` (`where`, e.g. "POST /v1/...", for the log)."""
     status, kind = _status(err)
     extra: dict[str, object] = {}
     if isinstance(err, InvalidInput):
@@ -76,14 +77,27 @@ async def _warmline_error(request: Request, err: Exception) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
     if status == 503:
         headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        log.warning("%s %s: 503 %s", request.method, request.url.path, err)
+        log.warning("%s: 503 %s", where, err)
     if isinstance(err, RateLimited):
         headers["Retry-After"] = str(max(1, round(err.retry_after)))
     message = str(err) if not isinstance(err, InvalidInput) else "the request is invalid"
     if status == 422 and isinstance(err.__cause__, sa_exc.DataError):
         orig = err.__cause__.orig
         message = f"a value cannot be stored: {str(orig).strip().splitlines()[0]}"
-    return JSONResponse(error_body(kind, message, **extra), status_code=status, headers=headers)
+    return status, error_body(kind, message, **extra), headers
+
+
+def database_unavailable(err: Exception) -> AdapterError:
+    """A database error no adapter translated, as the same retryable error as theirs."""
+    orig = getattr(err, "orig", None) or err
+    first = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    return AdapterError(f"the database is unavailable: {first}", retryable=True)
+
+
+async def _warmline_error(request: Request, err: Exception) -> JSONResponse:
+    assert isinstance(err, WarmlineError)
+    status, body, headers = error_parts(err, f"{request.method} {request.url.path}")
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 async def _validation_error(request: Request, err: Exception) -> JSONResponse:
@@ -96,10 +110,7 @@ async def _validation_error(request: Request, err: Exception) -> JSONResponse:
 
 async def _database_error(request: Request, err: Exception) -> JSONResponse:
     """A database error that no adapter translated: the same retryable 503 as theirs."""
-    orig = getattr(err, "orig", None) or err
-    first = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-    adapted = AdapterError(f"the database is unavailable: {first}", retryable=True)
-    return await _warmline_error(request, adapted)
+    return await _warmline_error(request, database_unavailable(err))
 
 
 _HTTP_KINDS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",

@@ -3,10 +3,11 @@ via BEGIN IMMEDIATE) or PostgreSQL through psycopg 3. Engines are built on reque
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -65,14 +66,41 @@ def make_engine(url: str, *, foreign_keys: bool = True, echo: bool = False) -> E
         return engine
     # A URL's own connect_timeout (or keepalive setting) wins over ours.
     connect_args = {k: v for k, v in _PG_CONNECT_ARGS.items() if k not in parsed.query}
-    # pre-ping: after a database restart every pooled connection is dead; the ping finds
-    # that at checkout and reconnects, so the first request after a restart succeeds.
     engine = sa.create_engine(parsed, echo=echo, json_serializer=dumps, pool_size=10,
-                              max_overflow=20, pool_timeout=POOL_TIMEOUT, pool_pre_ping=True,
+                              max_overflow=20, pool_timeout=POOL_TIMEOUT,
                               connect_args=connect_args)
+    _ping_idle_connections(engine)
     if foreign_keys:  # i.e. not a migration, which may rightly run for minutes
         _set_statement_timeout(engine)
     return engine
+
+
+#: A pooled connection idle longer than this is pinged before use.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """After a database restart every pooled connection is dead: a ping at checkout finds
+    that and reconnects, so the first request after a restart succeeds. SQLAlchemy's
+    `pool_pre_ping` pings at every checkout — a round trip per turn under load — so ping
+    only connections that sat idle (a restart takes seconds; a connection used a moment ago
+    would have failed its own request already, and the pool then drops them all)."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            dbapi_connection.rollback()
+        except Exception as err:  # any failure: the pool discards it and connects anew
+            raise exc.DisconnectionError(f"stale pooled connection: {err}") from err
 
 
 def _set_statement_timeout(engine: Engine) -> None:

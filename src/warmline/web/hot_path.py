@@ -1,0 +1,130 @@
+"""The hot path, served lean: `POST /v1/conversations/{id}/turns` with an API key is answered
+here, before FastAPI's middleware, routing and dependency machinery, which cost more than
+the turn itself (docs/scaling.md). Same contract as the FastAPI route in `api.py` (which stays
+for the OpenAPI schema and for desk-session callers): the same checks in the same order, the
+same error bodies. Anything this path does not own — another route, no bearer key, a path
+FastAPI would refuse — falls through to the full app unchanged.
+
+On SQLite (and the in-memory store) the turn runs on the event loop: writes are serialized
+by the store's writer lock anyway, and the hop to a worker thread and back cost more than
+the transaction. On PostgreSQL it runs in a worker thread, so the loop keeps serving while
+a transaction waits on the network."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from warmline.bootstrap import Services
+from warmline.core.errors import InvalidInput, Problem, WarmlineError
+from warmline.core.handoff import Tenant
+from warmline.web.api import check_sizes, parse_json_body
+from warmline.web.auth import key_tenant
+from warmline.web.errors import (
+    DATABASE_UNAVAILABLE,
+    PayloadTooLarge,
+    database_unavailable,
+    error_parts,
+)
+from warmline.web.schemas import MAX_CONVERSATION_ID
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+_TURNS = re.compile(r"/v1/conversations/([^/\x00-\x1f\x7f]+)/turns")
+_JSON = [(b"content-type", b"application/json")]
+
+
+def runs_inline(services: Services) -> bool:
+    """Whether turns run on the event loop: yes unless the store talks to a server."""
+    engine = getattr(services.store, "engine", None)
+    return engine is None or engine.dialect.name == "sqlite"
+
+
+class HotPath:
+    """Serves the turns route for API-key callers; `owns(scope)` says whether it will."""
+
+    def __init__(self, services: Services, state: Any) -> None:
+        self.services = services
+        self.state = state
+        self.inline = runs_inline(services)
+
+    def owns(self, scope: Scope) -> str | None:
+        """The conversation id when this request is ours to serve, else None."""
+        if scope["type"] != "http" or scope["method"] != "POST":
+            return None
+        match = _TURNS.fullmatch(scope["path"])
+        if match is None or len(match.group(1)) > MAX_CONVERSATION_ID:
+            return None  # FastAPI answers with its located 404 / 422
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                bearer = value[:7].lower() == b"bearer " and value[7:].strip()
+                return match.group(1) if bearer else None
+        return None  # a desk session: the full app checks its cookie and CSRF token
+
+    async def serve(self, conversation_id: str, scope: Scope, receive: Receive,
+                    send: Send) -> None:
+        where = f"POST {scope['path']}"
+        try:
+            status, body, headers = 200, await self._turns(conversation_id, scope, receive), {}
+        except WarmlineError as err:
+            status, payload, headers = error_parts(err, where)
+            body = _dumps(payload)
+        except DATABASE_UNAVAILABLE as err:
+            status, payload, headers = error_parts(database_unavailable(err), where)
+            body = _dumps(payload)
+        raw = [*_JSON, (b"content-length", str(len(body)).encode())]
+        raw.extend((k.lower().encode(), v.encode()) for k, v in headers.items())
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _turns(self, conversation_id: str, scope: Scope, receive: Receive) -> bytes:
+        svc = self.services
+        tenant = await self._tenant(scope)
+        data = parse_json_body(await self._body(scope, receive))
+        if not isinstance(data, dict):
+            raise InvalidInput([Problem("expected an object with `turns`", path="$")])
+        check_sizes(data, svc)
+        if self.inline:
+            result = svc.turns.post_turns(tenant, conversation_id, data)
+        else:
+            result = await run_in_threadpool(svc.turns.post_turns, tenant, conversation_id,
+                                             data)
+        if "handoff_id" in result:  # only then did the turn write events for desk streams
+            self.state.notifier.wake()
+        return _dumps(result)
+
+    async def _tenant(self, scope: Scope) -> Tenant:
+        header = next(v for k, v in scope["headers"] if k == b"authorization")
+        return await key_tenant(header.decode("latin-1")[7:], self.services,
+                                self.state.rate_limiter)
+
+    async def _body(self, scope: Scope, receive: Receive) -> bytes:
+        limit = self.services.settings.max_body_bytes
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                raise PayloadTooLarge(f"the body is {value.decode()} bytes; the limit is "
+                                      f"{limit}")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise InvalidInput([Problem("the client went away mid-body", path="$")])
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"the body is over {limit} bytes; the limit is {limit}")
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                return b"".join(chunks)
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
