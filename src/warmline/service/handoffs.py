@@ -87,6 +87,7 @@ class HandoffService:
         handoff = self._finish(tenant, handoff_id, rep_id, HandoffStatus.HANDED_BACK,
                                note=note)
         with self.store.transaction() as tx:
+            tx.lock_conversation(tenant.id, handoff.conversation_id)
             stored = tx.get_conversation(tenant.id, handoff.conversation_id)
             if stored is not None:
                 data = dict(stored.data)

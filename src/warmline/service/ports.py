@@ -132,6 +132,9 @@ class Tx(Protocol):
     def find_user(self, tenant_id: str, username: str) -> User | None: ...
 
     # conversations and turns
+    def lock_conversation(self, tenant_id: str, conversation_id: str) -> None:
+        """Hold this conversation until the transaction ends: a second writer of the same
+        conversation waits, then reads what the first committed (no lost turns)."""
     def get_conversation(self, tenant_id: str, conversation_id: str
                          ) -> StoredConversation | None: ...
     def save_conversation(self, conversation: StoredConversation) -> None: ...

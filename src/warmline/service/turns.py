@@ -58,6 +58,7 @@ class TurnService:
         decider = self.tenants.decider_for(tenant)
         now = self.clock.now()
         with self.store.transaction() as tx:
+            tx.lock_conversation(tenant.id, conversation_id)  # concurrent posts lose nothing
             last_id = _last_turn_id(raw_turns)
             if last_id is not None:
                 earlier = tx.find_decision(tenant.id, conversation_id, last_id)

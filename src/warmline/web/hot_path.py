@@ -17,7 +17,8 @@ import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
+import anyio
+import anyio.to_thread
 
 from warmline.bootstrap import Services
 from warmline.core.errors import InvalidInput, Problem, WarmlineError
@@ -54,6 +55,7 @@ class HotPath:
         self.services = services
         self.state = state
         self.inline = runs_inline(services)
+        self._limiter: anyio.CapacityLimiter | None = None
 
     def owns(self, scope: Scope) -> str | None:
         """The conversation id when this request is ours to serve, else None."""
@@ -94,11 +96,20 @@ class HotPath:
         if self.inline:
             result = svc.turns.post_turns(tenant, conversation_id, data)
         else:
-            result = await run_in_threadpool(svc.turns.post_turns, tenant, conversation_id,
-                                             data)
+            result = await anyio.to_thread.run_sync(
+                svc.turns.post_turns, tenant, conversation_id, data, limiter=self._threads())
         if "handoff_id" in result:  # only then did the turn write events for desk streams
             self.state.notifier.wake()
         return _dumps(result)
+
+    def _threads(self) -> anyio.CapacityLimiter:
+        """As many turns in flight as the pool has connections: more would open and close
+        overflow connections all the time (a new PostgreSQL backend each)."""
+        if self._limiter is None:
+            pool = getattr(getattr(self.services.store, "engine", None), "pool", None)
+            size = pool.size() if pool is not None and hasattr(pool, "size") else 10
+            self._limiter = anyio.CapacityLimiter(max(1, size))
+        return self._limiter
 
     async def _tenant(self, scope: Scope) -> Tenant:
         header = next(v for k, v in scope["headers"] if k == b"authorization")

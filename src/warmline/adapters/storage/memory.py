@@ -108,6 +108,9 @@ class InMemoryTx(InMemoryOutboxTx):
 
     # conversations and turns
 
+    def lock_conversation(self, tenant_id: str, conversation_id: str) -> None:
+        """Nothing to do: the store's lock already makes every transaction the only one."""
+
     def get_conversation(self, tenant_id: str, conversation_id: str
                          ) -> StoredConversation | None:
         return _copy(self._t.conversations.get((tenant_id, conversation_id)))

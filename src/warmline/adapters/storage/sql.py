@@ -82,6 +82,15 @@ class SqlTx(SqlOutboxTx):
 
     # conversations and turns
 
+    def lock_conversation(self, tenant_id: str, conversation_id: str) -> None:
+        """PostgreSQL: a transaction-scoped advisory lock on the conversation (it covers a
+        conversation not stored yet, which a row lock cannot). Under READ COMMITTED the
+        statements after it read what an earlier holder committed. SQLite: nothing to do,
+        a write transaction already holds the whole database."""
+        if self._s.lock_conversation is not None:
+            self._c.execute(self._s.lock_conversation,
+                            {"key": f"{tenant_id}\x1f{conversation_id}"})
+
     def get_conversation(self, tenant_id: str, conversation_id: str
                          ) -> StoredConversation | None:
         row = self._c.execute(self._s.get_conversation,

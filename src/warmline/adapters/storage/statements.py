@@ -13,11 +13,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from .tables import conversations, decisions, events, handoffs, reps
 
 EVENTS_LOCK = 0x574C  # advisory-lock namespace of event ordering ("WL")
+CONVERSATION_LOCK = 0x5743  # advisory-lock namespace of conversation writers ("WC")
 QUEUE_ORDER = (handoffs.c.priority.desc(), handoffs.c.created_at, handoffs.c.id)
 
 
 @dataclass(frozen=True, slots=True)
 class Statements:
+    lock_conversation: sa.Executable | None
     get_conversation: sa.Executable
     save_conversation: sa.Executable
     find_decision: sa.Executable
@@ -49,6 +51,10 @@ def statements(dialect: str) -> Statements:
     """The statements for `dialect` ("sqlite" or "postgresql"), built on first use."""
     c, h, p = conversations, handoffs, sa.bindparam
     return Statements(
+        # Two conversations whose keys share a 32-bit hash merely wait for each other.
+        lock_conversation=(sa.select(sa.func.pg_advisory_xact_lock(
+            CONVERSATION_LOCK, sa.func.hashtext(p("key")))) if dialect == "postgresql"
+            else None),
         get_conversation=sa.select(c).where(c.c.tenant_id == p("tenant_id"),
                                             c.c.id == p("id")),
         save_conversation=_upsert(dialect, c),
