@@ -137,6 +137,14 @@ class Tx(Protocol):
         conversation waits, then reads what the first committed (no lost turns)."""
     def get_conversation(self, tenant_id: str, conversation_id: str
                          ) -> StoredConversation | None: ...
+    def load_turn_state(self, tenant_id: str, conversation_id: str, turn_id: str | None
+                        ) -> tuple[StoredConversation | None, Mapping[str, Any] | None]:
+        """The conversation and the decision already made for `turn_id` (None for either
+        when there is none), in one query where the store can."""
+    def save_turn_state(self, conversation: StoredConversation, turn_id: str | None,
+                        decision: Mapping[str, Any], at: datetime) -> None:
+        """`save_conversation`, then `save_decision` when `turn_id` is given, in one
+        statement where the store can."""
     def save_conversation(self, conversation: StoredConversation) -> None: ...
     def find_decision(self, tenant_id: str, conversation_id: str, turn_id: str
                       ) -> Mapping[str, Any] | None: ...

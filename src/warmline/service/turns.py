@@ -60,11 +60,10 @@ class TurnService:
         with self.store.transaction() as tx:
             tx.lock_conversation(tenant.id, conversation_id)  # concurrent posts lose nothing
             last_id = _last_turn_id(raw_turns)
-            if last_id is not None:
-                earlier = tx.find_decision(tenant.id, conversation_id, last_id)
-                if earlier is not None:
-                    return dict(earlier)
-            stored = self._merge(tx, tenant, conversation_id, body, raw_turns)
+            found, earlier = tx.load_turn_state(tenant.id, conversation_id, last_id)
+            if earlier is not None:
+                return dict(earlier)
+            stored = self._merge(found, tenant, conversation_id, body, raw_turns)
             if stored.handoff_id is not None:  # new turns were validated by parse_turns
                 result = self._already_escalated(tx, stored, raw_turns, now)
             else:
@@ -72,14 +71,11 @@ class TurnService:
                                                   source=f"conversation {conversation_id}")
                 result, stored = self._decide(tx, decider_ctx=(decider, tenant),
                                               stored=stored, conversation=conversation)
-            tx.save_conversation(replace(stored, updated_at=now))
-            if last_id is not None:
-                tx.save_decision(tenant.id, conversation_id, last_id, result, now)
+            tx.save_turn_state(replace(stored, updated_at=now), last_id, result, now)
         return result
 
-    def _merge(self, tx: Tx, tenant: Tenant, conversation_id: str, body: Mapping[str, Any],
-               raw_turns: Sequence[Any]) -> StoredConversation:
-        stored = tx.get_conversation(tenant.id, conversation_id)
+    def _merge(self, stored: StoredConversation | None, tenant: Tenant, conversation_id: str,
+               body: Mapping[str, Any], raw_turns: Sequence[Any]) -> StoredConversation:
         if stored is None:
             data: dict[str, Any] = {"id": conversation_id, "turns": []}
             data.update({k: body[k] for k in _NEW_FIELDS if body.get(k) is not None})

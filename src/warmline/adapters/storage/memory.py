@@ -122,6 +122,18 @@ class InMemoryTx(InMemoryOutboxTx):
             conversation, data=as_json(conversation.data),
             updated_at=maybe_utc(conversation.updated_at))
 
+    def load_turn_state(self, tenant_id: str, conversation_id: str, turn_id: str | None
+                        ) -> tuple[StoredConversation | None, Mapping[str, Any] | None]:
+        earlier = (None if turn_id is None
+                   else self.find_decision(tenant_id, conversation_id, turn_id))
+        return self.get_conversation(tenant_id, conversation_id), earlier
+
+    def save_turn_state(self, conversation: StoredConversation, turn_id: str | None,
+                        decision: Mapping[str, Any], at: datetime) -> None:
+        self.save_conversation(conversation)
+        if turn_id is not None:
+            self.save_decision(conversation.tenant_id, conversation.id, turn_id, decision, at)
+
     def find_decision(self, tenant_id: str, conversation_id: str, turn_id: str
                       ) -> Mapping[str, Any] | None:
         return _copy(self._t.decisions.get((tenant_id, conversation_id, turn_id)))

@@ -102,6 +102,29 @@ class SqlTx(SqlOutboxTx):
         values["started_at"] = started_at(conversation.data, conversation.updated_at)
         self._c.execute(self._s.save_conversation, values)
 
+    def load_turn_state(self, tenant_id: str, conversation_id: str, turn_id: str | None
+                        ) -> tuple[StoredConversation | None, Mapping[str, Any] | None]:
+        """One round trip: the conversation's row with the turn's decision as a scalar
+        subquery (a decision is only ever stored with its conversation)."""
+        row = self._c.execute(self._s.load_turn_state, {
+            "tenant_id": tenant_id, "id": conversation_id, "turn_id": turn_id}).first()
+        if row is None:
+            return None, None
+        return rows.conversation(row), row.earlier_decision
+
+    def save_turn_state(self, conversation: StoredConversation, turn_id: str | None,
+                        decision: Mapping[str, Any], at: datetime) -> None:
+        if turn_id is None or self._s.save_turn_state is None:
+            self.save_conversation(conversation)
+            if turn_id is not None:
+                self.save_decision(conversation.tenant_id, conversation.id, turn_id,
+                                   decision, at)
+            return
+        values = rows.conversation_values(conversation)  # PostgreSQL: one statement
+        values["started_at"] = started_at(conversation.data, conversation.updated_at)
+        values.update(turn_id=turn_id, decision=decision, created_at=as_utc(at))
+        self._c.execute(self._s.save_turn_state, values)
+
     def find_decision(self, tenant_id: str, conversation_id: str, turn_id: str
                       ) -> Mapping[str, Any] | None:
         found: Mapping[str, Any] | None = self._c.execute(self._s.find_decision, {
