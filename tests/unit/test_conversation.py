@@ -65,3 +65,47 @@ def test_parse_turns_reads_a_bare_list() -> None:
     assert turns[0].speaker is Speaker.REP
     with pytest.raises(ConversationError, match="expected a list"):
         parse_turns({"speaker": "rep"})
+
+
+# Reusing turns parsed before (the hot path's ParsedTurns cache)
+
+
+def _conversation_data(texts: list[str]) -> dict[str, object]:
+    return {"id": "c-1", "turns": [{"id": f"t{i}", "speaker": "customer", "text": text}
+                                   for i, text in enumerate(texts)]}
+
+
+def test_known_turns_are_reused_only_where_the_stored_turn_is_the_same() -> None:
+    first = parse_conversation(_conversation_data(["hello", "my bill"]))
+    again = parse_conversation(_conversation_data(["hello", "my bill", "thanks"]),
+                               known_turns=first.turns)
+    assert again.turns[0] is first.turns[0] and again.turns[1] is first.turns[1]
+    assert again.turns[2].text == "thanks"
+    changed = parse_conversation(_conversation_data(["hello", "MY BILL"]),
+                                 known_turns=first.turns)
+    assert changed.turns[0] is first.turns[0]
+    assert changed.turns[1] is not first.turns[1] and changed.turns[1].text == "MY BILL"
+
+
+def test_a_changed_turn_at_a_known_index_is_validated_again() -> None:
+    first = parse_conversation(_conversation_data(["hello", "my bill"]))
+    data = _conversation_data(["hello", "my bill"])
+    data["turns"][1]["speaker"] = "robot"  # type: ignore[index]
+    with pytest.raises(ConversationError) as err:
+        parse_conversation(data, known_turns=first.turns)
+    assert err.value.problems[0].path == "$.turns[1].speaker"
+
+
+def test_parsed_turns_cache_is_bounded_by_turns_held() -> None:
+    from warmline.service.turns import ParsedTurns
+
+    turns = parse_conversation(_conversation_data(["a", "b", "c"])).turns
+    cache = ParsedTurns(max_turns=7)
+    cache.put(("t", "c1"), turns)
+    cache.put(("t", "c2"), turns)
+    assert cache.get(("t", "c1")) == turns  # c1 is now the most recently used
+    cache.put(("t", "c3"), turns)  # 9 turns > 7: the least recently used (c2) goes
+    assert cache.get(("t", "c2")) == () and cache.get(("t", "c1")) == turns
+    assert cache.held == 6
+    cache.put(("t", "c1"), turns[:1])  # replacing an entry counts its new size
+    assert cache.held == 4

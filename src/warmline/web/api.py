@@ -44,10 +44,14 @@ async def read_body(request: Request, svc: Services) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"the body is {declared} bytes; the limit is {limit}")
-    body = await request.body()
-    if len(body) > limit:
-        raise PayloadTooLarge(f"the body is {len(body)} bytes; the limit is {limit}")
-    return body
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():  # stop at the limit: never buffer a huge body
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body is over {limit} bytes; the limit is {limit}")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 async def read_json(request: Request, svc: Services) -> Any:
