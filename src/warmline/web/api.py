@@ -44,14 +44,20 @@ async def read_body(request: Request, svc: Services) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"the body is {declared} bytes; the limit is {limit}")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():  # stop at the limit: never buffer a huge body
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"the body is over {limit} bytes; the limit is {limit}")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    body: bytes | None = getattr(request, "_body", None)  # read before (a signature check)
+    if body is None:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():  # stop at the limit: never buffer a huge body
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"the body is over {limit} bytes; the limit is {limit}")
+        body = b"".join(chunks)
+        request._body = body  # Starlette's own cache: later body() and stream() calls see it
+    if len(body) > limit:
+        raise PayloadTooLarge(f"the body is over {limit} bytes; the limit is {limit}")
+    return body
 
 
 async def read_json(request: Request, svc: Services) -> Any:
