@@ -114,6 +114,20 @@ def fit(model: Classifier, batched: Any, train: list[list[str]], args: argparse.
                       flush=True)
 
 
+def report(probs: dict[str, tuple[np.ndarray, np.ndarray]], labels: list[str]) -> None:
+    """The table: thresholds chosen on val by three rules, scored on val and test."""
+    val_p, val_t = probs["val"]
+    curve = np.array([score(val_p, labels, val_t, t) for t in GRID])
+    print("| threshold rule (on val) | threshold | val in-scope / OOS | test in-scope / OOS |"
+          "\n|---|---|---|---|")
+    for name, drop in (("none", None), ("within 0.5 point", 0.005), ("within 1 point", 0.01)):
+        threshold = 0.0 if drop is None else float(
+            GRID[np.flatnonzero(curve[:, 0] >= curve[:, 0].max() - drop).max()])
+        cells = [f"{a:.1%} / {r:.1%}" for a, r in (
+            score(p, labels, t, threshold) for p, t in probs.values())]
+        print(f"| {name} | {threshold:.2f} | {cells[0]} | **{cells[1]}** |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=3)
@@ -166,21 +180,13 @@ def main() -> None:
         with np.load(saved) as loaded:
             runs.append({name: loaded[name] for name in ("val", "test")})
     print(f"averaging {len(runs)} run(s)")
-    probs = {name: (np.mean([run[name] for run in runs], axis=0), np.asarray([y for _, y in rows]))
+    probs = {name: (np.mean([run[name] for run in runs], axis=0),
+                    np.asarray([y for _, y in rows]))
              for name, rows in (("val", val), ("test", test))}
     if args.combine:
         probs = with_fast_tier(probs, train, val, test, labels)
-    val_p, val_t = probs["val"]
-    curve = np.array([score(val_p, labels, val_t, t) for t in GRID])
     print(f"\ntrained {args.epochs} epochs in {(time.perf_counter() - started) / 60:.1f} min\n")
-    print("| threshold rule (on val) | threshold | val in-scope / OOS | test in-scope / OOS |"
-          "\n|---|---|---|---|")
-    for name, drop in (("none", None), ("within 0.5 point", 0.005), ("within 1 point", 0.01)):
-        threshold = 0.0 if drop is None else float(
-            GRID[np.flatnonzero(curve[:, 0] >= curve[:, 0].max() - drop).max()])
-        cells = [f"{a:.1%} / {r:.1%}" for a, r in (
-            score(p, labels, t, threshold) for p, t in probs.values())]
-        print(f"| {name} | {threshold:.2f} | {cells[0]} | **{cells[1]}** |")
+    report(probs, labels)
     one = [["what is my balance", "balance"]]
     with torch.no_grad():
         ids, mask, _ = batches(one, 1)[0]

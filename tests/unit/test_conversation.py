@@ -79,12 +79,14 @@ def test_known_turns_are_reused_only_where_the_stored_turn_is_the_same() -> None
     first = parse_conversation(_conversation_data(["hello", "my bill"]))
     again = parse_conversation(_conversation_data(["hello", "my bill", "thanks"]),
                                known_turns=first.turns)
-    assert again.turns[0] is first.turns[0] and again.turns[1] is first.turns[1]
+    assert again.turns[0] is first.turns[0]
+    assert again.turns[1] is first.turns[1]
     assert again.turns[2].text == "thanks"
     changed = parse_conversation(_conversation_data(["hello", "MY BILL"]),
                                  known_turns=first.turns)
     assert changed.turns[0] is first.turns[0]
-    assert changed.turns[1] is not first.turns[1] and changed.turns[1].text == "MY BILL"
+    assert changed.turns[1] is not first.turns[1]
+    assert changed.turns[1].text == "MY BILL"
 
 
 def test_a_changed_turn_at_a_known_index_is_validated_again() -> None:
@@ -105,7 +107,8 @@ def test_parsed_turns_cache_is_bounded_by_turns_held() -> None:
     cache.put(("t", "c2"), turns)
     assert cache.get(("t", "c1")) == turns  # c1 is now the most recently used
     cache.put(("t", "c3"), turns)  # 9 turns > 7: the least recently used (c2) goes
-    assert cache.get(("t", "c2")) == () and cache.get(("t", "c1")) == turns
+    assert cache.get(("t", "c2")) == ()
+    assert cache.get(("t", "c1")) == turns
     assert cache.held == 6
     cache.put(("t", "c1"), turns[:1])  # replacing an entry counts its new size
     assert cache.held == 4

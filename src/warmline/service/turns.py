@@ -4,9 +4,9 @@ the same decision and creates nothing twice."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any

@@ -73,8 +73,9 @@ class HotPath:
     async def serve(self, conversation_id: str, scope: Scope, receive: Receive,
                     send: Send) -> None:
         where = f"POST {scope['path']}"
+        headers: dict[str, str] = {}
         try:
-            status, body, headers = 200, await self._turns(conversation_id, scope, receive), {}
+            status, body = 200, await self._turns(conversation_id, scope, receive)
         except WarmlineError as err:
             status, payload, headers = error_parts(err, where)
             body = _dumps(payload)
