@@ -10,7 +10,11 @@ p50/p99, server memory and storage per live conversation. The load generator and
 server share the machine's 2 cores, so every number is a lower bound.
 
     python bench/bench_load.py [--live 5000] [--every 5] [--seconds 20] [--db sqlite,postgres]
-                               [--workers 1] [--connections 250]
+                               [--workers 1] [--connections 250] [--history 30]
+
+`--history N` first gives every live conversation N earlier turns (one POST each, not
+timed), so the timed turns land on conversations of a realistic length: a 5-minute call
+with a turn every 5 s has 60 turns, 30 at its middle.
 """
 
 from __future__ import annotations
@@ -168,6 +172,31 @@ class NotifyProbe:
                     self.failures += 1
 
 
+def seed_history(base: str, key: str, ids: list[str], history: int) -> None:
+    """Give each conversation `history` earlier turns (varied, so nothing escalates)."""
+    if history <= 0:
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    turns = []
+    for i in range(history):
+        at = f"2026-11-24T09:{i // 12:02d}:{i % 12 * 5:02d}-06:00"
+        if i % 2 == 0:
+            turns.append({"id": f"h{i}", "speaker": "customer", "at": at,
+                          "text": f"Question {i}: what does line {i} on my invoice mean?"})
+        else:
+            turns.append({"id": f"h{i}", "speaker": "ai", "at": at, "confidence": 0.9,
+                          "question_type": "billing",
+                          "text": f"Line {i} is the prorated part of your plan for May {i}."})
+    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(timeout=30, headers=headers) as client, ThreadPoolExecutor(4) as pool:
+        def post(conversation_id: str) -> None:
+            client.post(f"{base}/v1/conversations/{conversation_id}/turns",
+                        json={"turns": turns}).raise_for_status()
+
+        list(pool.map(post, ids))
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -218,8 +247,12 @@ def run_one(kind: str, args: argparse.Namespace) -> dict[str, object]:
         base = f"http://127.0.0.1:{port}"
         try:
             wait_up(f"{base}/healthz", proc)
-            rss_idle = rss_kib(proc.pid)
+            rss_idle = rss_kib(proc.pid)  # before the history: it is the conversations' too
             size_idle = storage_bytes(kind, url, schema)
+            per_thread = max(1, args.live // WRK_THREADS)
+            seed_history(base, key, [f"{env['WARMLINE_BENCH_RUN']}-{thread}-{n}"
+                                     for thread in range(1, WRK_THREADS + 1)
+                                     for n in range(per_thread)], args.history)
             probe = NotifyProbe(base, key)
             listener = threading.Thread(target=probe.listen, daemon=True)
             poster = threading.Thread(target=probe.post, daemon=True)
@@ -250,12 +283,15 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=250)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--db", default="sqlite,postgres")
+    parser.add_argument("--history", type=int, default=0,
+                        help="earlier turns each live conversation has before timing")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("needs wrk: apt-get install wrk")
     print(f"{args.live} live conversations, a turn every {args.every:g} s each "
           f"(offered {args.live / args.every:.0f} turns/s), {args.seconds} s, "
           f"{min(args.connections, args.live)} connections, {args.workers} worker(s), "
+          f"{args.history} earlier turns per conversation, "
           "loopback, load generator on the same 2 cores")
     for kind in args.db.split(","):
         r = run_one(kind.strip(), args)

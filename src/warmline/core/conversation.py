@@ -7,7 +7,7 @@ is ambiguous across a contact center's zones, so it is an error, not a guess.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -320,12 +320,8 @@ def _read_customer(r: _Reader, data: object, path: str) -> Customer:
     )
 
 
-def parse_conversation(data: object, *, source: str | None = None,
-                       known_turns: Sequence[Turn] = ()) -> Conversation:
-    """Build a `Conversation` from decoded JSON. `known_turns`: turns parsed from this
-    conversation before (turns are only ever appended); each is reused where the item at
-    its index still has its id, speaker and text, so a long conversation is not re-parsed
-    on every turn.
+def parse_conversation(data: object, *, source: str | None = None) -> Conversation:
+    """Build a `Conversation` from decoded JSON.
 
     Raises:
         ConversationError: listing every problem, each with its JSON path.
@@ -352,11 +348,7 @@ def parse_conversation(data: object, *, source: str | None = None,
     if not isinstance(raw_turns, list):
         r.fail("$.turns", f"expected a list of turns, got {_describe(raw_turns)}")
         raw_turns = []
-    known = len(known_turns)
     for i, item in enumerate(raw_turns):
-        if i < known and _same_turn(item, known_turns[i]):
-            turns.append(known_turns[i])
-            continue
         turn = read_turn(r, item, f"$.turns[{i}]")
         if turn is not None:
             turns.append(turn)
@@ -367,11 +359,6 @@ def parse_conversation(data: object, *, source: str | None = None,
         id=conv_id, turns=tuple(turns), channel=channel, started_at=started_at,
         customer=customer, extra=_extra(obj, _CONVERSATION_KEYS),
     )
-
-
-def _same_turn(item: object, turn: Turn) -> bool:
-    return (isinstance(item, dict) and item.get("text") == turn.text
-            and item.get("id") == turn.id and item.get("speaker") == turn.speaker.value)
 
 
 def parse_turns(data: object, *, source: str | None = None, path: str = "$.turns"

@@ -4,14 +4,12 @@ the same decision and creates nothing twice."""
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from warmline.core.conversation import Conversation, Turn, parse_conversation, parse_turns
+from warmline.core.conversation import Conversation, parse_conversation, parse_turns
 from warmline.core.decision import Action, Decision
 from warmline.core.errors import ConversationError, Problem
 from warmline.core.handoff import (
@@ -41,43 +39,12 @@ def customer_key(data: Mapping[str, Any]) -> str | None:
     return None
 
 
-class ParsedTurns:
-    """The parsed turns of recently seen conversations, least recently used dropped first,
-    so a turn re-parses only the turns it added (`parse_conversation(known_turns=)` checks
-    each reused turn against the stored one). Per process; safe across workers because
-    stored turns are only ever appended. Bounded by turns held (a parsed turn takes about
-    430 bytes: the default bound is ~85 MB per worker at most)."""
-
-    def __init__(self, max_turns: int = 200_000) -> None:
-        self.max_turns = max_turns
-        self.held = 0
-        self._turns: OrderedDict[tuple[str, str], tuple[Turn, ...]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[str, str]) -> tuple[Turn, ...]:
-        with self._lock:
-            found = self._turns.get(key, ())
-            if found:
-                self._turns.move_to_end(key)
-            return found
-
-    def put(self, key: tuple[str, str], turns: tuple[Turn, ...]) -> None:
-        with self._lock:
-            self.held += len(turns) - len(self._turns.get(key, ()))
-            self._turns[key] = turns
-            self._turns.move_to_end(key)
-            while self.held > self.max_turns and self._turns:
-                _, dropped = self._turns.popitem(last=False)
-                self.held -= len(dropped)
-
-
 @dataclass
 class TurnService:
     store: Store
     clock: Clock
     tenants: TenantService
     dispatcher: Dispatcher
-    parsed: ParsedTurns = field(default_factory=ParsedTurns)
 
     def post_turns(self, tenant: Tenant, conversation_id: str, body: Mapping[str, Any]
                    ) -> dict[str, Any]:
@@ -100,11 +67,8 @@ class TurnService:
             if stored.handoff_id is not None:  # new turns were validated by parse_turns
                 result = self._already_escalated(tx, stored, raw_turns, now)
             else:
-                key = (tenant.id, conversation_id)
                 conversation = parse_conversation(stored.data,
-                                                  source=f"conversation {conversation_id}",
-                                                  known_turns=self.parsed.get(key))
-                self.parsed.put(key, conversation.turns)
+                                                  source=f"conversation {conversation_id}")
                 result, stored = self._decide(tx, decider_ctx=(decider, tenant),
                                               stored=stored, conversation=conversation)
             tx.save_turn_state(replace(stored, updated_at=now), last_id, result, now)

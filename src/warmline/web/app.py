@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
@@ -64,6 +64,20 @@ class WarmlineApp(FastAPI):
         await super().__call__(scope, receive, send)
 
 
+async def _checkpoint_forever(checkpoint: Callable[[], None], seconds: float) -> None:
+    """SQLite's WAL checkpoints in a worker thread, so no request waits for one."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await run_in_threadpool(checkpoint)
+        except Exception:  # e.g. the disk is full: the WAL grows, commits go on
+            log.exception("WAL checkpoint failed; retrying")
+
+
+#: Seconds between background WAL checkpoints on SQLite.
+CHECKPOINT_SECONDS = 1.0
+
+
 def create_app(services: Services, *, sweep: bool = True) -> FastAPI:
     listen = listen_url(services.store)
 
@@ -73,6 +87,10 @@ def create_app(services: Services, *, sweep: bool = True) -> FastAPI:
         if sweep and services.outbox is not None and services.settings.outbox_seconds > 0:
             tasks.append(asyncio.create_task(
                 _deliver_forever(services.outbox, services.settings.outbox_seconds)))
+        checkpoint = getattr(services.store, "checkpoint", None)
+        if sweep and checkpoint is not None:
+            tasks.append(asyncio.create_task(_checkpoint_forever(checkpoint,
+                                                                 CHECKPOINT_SECONDS)))
         if listen is not None:
             notifier: events.Notifier = app.state.notifier
             tasks.append(asyncio.create_task(

@@ -32,6 +32,9 @@ class SchemaNotCurrent(AdapterError):
     """The database's schema is not the code's: it has not been migrated (or is newer)."""
 
 
+#: SQLite pages (4 KiB) of WAL after which a committing writer checkpoints by itself.
+WAL_AUTOCHECKPOINT_PAGES = 20_000
+
 #: Execution option marking a connection whose transaction only reads.
 READ_ONLY = "warmline_read_only"
 
@@ -124,6 +127,10 @@ def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=5000")
+            # A commit that fills the WAL past this many pages copies it into the database
+            # (and fsyncs) itself. A server checkpoints in the background every second
+            # (`SqlStore.checkpoint`), so this is the safety net, not the normal path.
+            cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
             cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         finally:
             cursor.close()

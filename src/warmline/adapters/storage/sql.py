@@ -336,6 +336,18 @@ class SqlStore:
     def engine(self) -> sa.Engine:
         return self._engine
 
+    def checkpoint(self) -> None:
+        """SQLite: copy the WAL into the database without blocking writers (PASSIVE), off
+        the hot path — left to a committing writer it stalls that commit for the fsync.
+        The server runs this every second in a worker thread. PostgreSQL: nothing."""
+        if self._engine.dialect.name != "sqlite":
+            return
+        raw = self._engine.raw_connection()
+        try:
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            raw.close()
+
     @contextmanager
     def transaction(self) -> Iterator[SqlTx]:
         try:
