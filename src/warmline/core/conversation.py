@@ -236,7 +236,68 @@ def _read_action(r: _Reader, data: object, path: str) -> Action | None:
     return Action(name=name, status=status, detail=detail, extra=_extra(obj, _ACTION_KEYS))
 
 
+_SPEAKERS = {speaker.value: speaker for speaker in Speaker}
+
+
+def _name(value: object) -> str | bool | None:
+    """An optional string field as `_Reader.string` reads it; False when it would fail."""
+    if value is None:
+        return None
+    kind = type(value)
+    return str(value) if kind is str or kind is int else False
+
+
+def _fast_turn(obj: object) -> Turn | None:
+    """A plain, well-formed turn without the problem bookkeeping (most turns, and every
+    stored one): the same Turn `read_turn` builds, or None to send it down the full reader,
+    which alone reports problems. tests/unit/test_conversation_fast.py pins the sameness."""
+    if type(obj) is not dict:
+        return None
+    get = obj.get
+    speaker_value = get("speaker")
+    speaker = _SPEAKERS.get(speaker_value) if type(speaker_value) is str else None
+    text = get("text", "")
+    text = "" if text is None else text
+    confidence = get("confidence")
+    actions = get("actions")
+    at_value = get("at")
+    fallback = get("fallback")
+    turn_id, intent, question_type = _name(get("id")), _name(get("intent")), _name(
+        get("question_type"))
+    if (speaker is None or type(text) is not str or False in (turn_id, intent, question_type)
+            or (actions is not None and (type(actions) is not list or actions))
+            or (fallback is not None and type(fallback) is not bool)):
+        return None
+    if confidence is not None:
+        if type(confidence) is not float and type(confidence) is not int:
+            return None
+        if not 0.0 <= confidence <= 1.0:
+            return None
+        confidence = float(confidence)
+    at = None
+    if at_value is not None:
+        if type(at_value) is not str:
+            return None
+        try:
+            at = datetime.fromisoformat(at_value)
+        except ValueError:
+            return None
+        if at.tzinfo is None or at.utcoffset() is None:
+            return None
+    extra = {} if obj.keys() <= _TURN_KEYS else _extra(obj, _TURN_KEYS)
+    return Turn(speaker=speaker, text=text, at=at, id=turn_id,  # type: ignore[arg-type]
+                confidence=confidence, intent=intent,  # type: ignore[arg-type]
+                question_type=question_type, fallback=bool(fallback),  # type: ignore[arg-type]
+                extra=extra)
+
+
 def read_turn(r: _Reader, data: object, path: str) -> Turn | None:
+    """A turn, or None with its problems recorded on `r`."""
+    fast = _fast_turn(data)
+    return fast if fast is not None else _read_turn_fully(r, data, path)
+
+
+def _read_turn_fully(r: _Reader, data: object, path: str) -> Turn | None:
     obj = r.mapping(data, path)
     if obj is None:
         return None

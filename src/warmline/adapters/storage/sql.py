@@ -344,7 +344,9 @@ class SqlStore:
             return
         raw = self._engine.raw_connection()
         try:
-            raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            cursor = raw.cursor()
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            cursor.close()
         finally:
             raw.close()
 
