@@ -24,6 +24,7 @@ import contextlib
 import json
 import os
 import re
+import resource
 import secrets
 import shutil
 import subprocess
@@ -59,6 +60,27 @@ def wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
             return
         time.sleep(0.1)
     raise SystemExit(f"{url} did not come up")
+
+
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU time (user + system) used so far by the server (with its worker processes) and
+    by PostgreSQL's processes, from /proc: where the machine's 2 cores go."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{server_pid}/task/{server_pid}/children")
+    servers = {server_pid, *map(int, children.read_text().split())} if children.exists() \
+        else {server_pid}
+    used = {"server": 0.0, "database": 0.0}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            pid, rest = stat.read_text().split(" (", 1)
+            comm, fields = rest.rsplit(") ", 1)
+            values = fields.split()
+            seconds = (int(values[11]) + int(values[12])) / tick
+            if int(pid) in servers:
+                used["server"] += seconds
+            elif comm == "postgres":
+                used["database"] += seconds
+    return used
 
 
 def rss_kib(pid: int) -> int:
@@ -259,7 +281,13 @@ def run_one(kind: str, args: argparse.Namespace) -> dict[str, object]:
             listener.start()
             time.sleep(0.5)
             poster.start()
+            cpu_before = cpu_seconds(proc.pid)
+            wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
             result = wrk(port, args.seconds, connections, env)
+            wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk: the reaped child
+            cpu_after = cpu_seconds(proc.pid)
+            cpu_after["load generator"] = (wrk_after.ru_utime + wrk_after.ru_stime
+                                           - wrk_before.ru_utime - wrk_before.ru_stime)
             probe.stop.set()
             poster.join(timeout=15)
             rss_loaded = rss_kib(proc.pid)
@@ -267,7 +295,11 @@ def run_one(kind: str, args: argparse.Namespace) -> dict[str, object]:
         finally:
             proc.terminate()
             proc.wait(timeout=20)
-    return {**result, "offered": args.live / args.every, "notify_p50": percentile(
+    turns = max(1.0, result["rps"] * args.seconds)
+    cpu = {name: (cpu_after[name] - cpu_before.get(name, 0.0)) / turns * 1000
+           for name in cpu_after}
+    return {**result, "cpu_ms_per_turn": cpu, "offered": args.live / args.every,
+            "notify_p50": percentile(
         probe.latencies, 50), "notify_p99": percentile(probe.latencies, 99),
         "notify_n": len(probe.latencies), "probe_failures": probe.failures,
         "rss_idle_mib": rss_idle / 1024, "rss_loaded_mib": rss_loaded / 1024,
@@ -304,6 +336,10 @@ def main() -> None:
         print(f"  {'':<9} server RSS {r['rss_idle_mib']:.0f} -> {r['rss_loaded_mib']:.0f} MiB "
               f"({r['kib_per_conversation_ram']:.2f} KiB/conversation); storage "
               f"{r['bytes_per_conversation_db']:.0f} B/conversation")
+        cpu = r["cpu_ms_per_turn"]
+        print(f"  {'':<9} CPU per turn: " + ", ".join(
+            f"{name} {ms:.2f} ms" for name, ms in cpu.items()) +  # type: ignore[union-attr]
+            " (2 cores = 2 ms of CPU per turn at 1,000 turns/s)")
 
 
 if __name__ == "__main__":
