@@ -38,6 +38,12 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
+#: Turns in flight per worker on PostgreSQL. More threads mostly fight over the GIL each
+#: time a round trip returns: at 1,000 turns/s on 2 cores, 10 in flight cost the server
+#: 1.30 ms of CPU per turn (752 turns/s achieved), 3 cost 1.02 ms (897/s); 1-2 leave
+#: PostgreSQL's round trips unoverlapped (679 / 837 turns/s). docs/scaling.md.
+TURNS_IN_FLIGHT = 3
+
 _TURNS = re.compile(r"/v1/conversations/([^/\x00-\x1f\x7f]+)/turns")
 _JSON = [(b"content-type", b"application/json")]
 
@@ -104,12 +110,12 @@ class HotPath:
         return _dumps(result)
 
     def _threads(self) -> anyio.CapacityLimiter:
-        """As many turns in flight as the pool has connections: more would open and close
-        overflow connections all the time (a new PostgreSQL backend each)."""
+        """At most `TURNS_IN_FLIGHT` turns in worker threads (and never more than the pool
+        has connections, or overflow connections open and close all the time)."""
         if self._limiter is None:
             pool = getattr(getattr(self.services.store, "engine", None), "pool", None)
             size = pool.size() if pool is not None and hasattr(pool, "size") else 10
-            self._limiter = anyio.CapacityLimiter(max(1, size))
+            self._limiter = anyio.CapacityLimiter(max(1, min(size, TURNS_IN_FLIGHT)))
         return self._limiter
 
     async def _tenant(self, scope: Scope) -> Tenant:
