@@ -18,35 +18,25 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from fastapi.testclient import TestClient
 
 from warmline.adapters.platforms import generic, retell, twilio
-from warmline.adapters.storage.memory import InMemoryStore
-from warmline.adapters.storage.sql import SqlStore
-from warmline.bootstrap import Services, build_services
-from warmline.config import Settings
-from warmline.service.ports import Store
-from warmline.testing import FakeClock
-from warmline.web.app import create_app
+
+from . import harness
 
 DATA = Path(__file__).parents[2] / "data" / "platforms"
 SERVER = "http://testserver"
 SECRET = "s3cret-0123456789abcdef"
-POLICY = """
-version: 1
-name: {name}
-timezone: UTC
-defaults: {{queue: desk, threshold: 0.6}}
+RULES = """
 triggers:
-  - {{name: cancellation, when: 'text.lowerAscii().contains("cancel")', queue: desk}}
+  - {name: cancellation, when: 'text.lowerAscii().contains("cancel")', queue: desk}
 queues:
-  desk: {{skills: [general], transfer: {{number: "+15125550100"}}}}
-integrations:
-  vapi: {{hmac_secret: "{secret}"}}
-  generic: {{secret: "{secret}"}}
-  retell: {{api_key: "{secret}"}}
-  twilio: {{auth_token: "{secret}"}}
+  desk: {skills: [general], transfer: {number: "+15125550100"}}
 """
+#: Both tenants hold every platform's credential, all the same secret.
+SETTINGS: harness.Integrations = {
+    "vapi": {"hmac_secret": SECRET}, "generic": {"secret": SECRET},
+    "retell": {"api_key": SECRET}, "twilio": {"auth_token": SECRET},
+}
 FAR = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 FOREIGN_CALL = "CA1d2c3b4a5f6e7d8c9b0a1f2e3d4c5b6a"  # Twilio's ParentCallSid in the fixtures
 #: Every conversation id the requests below name (fixtures' call ids included).
@@ -94,10 +84,7 @@ JSON_ROUTES = [r for r in ROUTES if not r.form]
 
 
 @dataclass
-class Env:
-    client: TestClient
-    services: Services
-    clock: FakeClock
+class Env(harness.App):
     globex_key: str
     ids: Iterator[int]
 
@@ -121,9 +108,9 @@ class Env:
             return {**headers, "x-signature": digest.hexdigest(), "x-timestamp": stamp}
         if "/retell" in route.path:
             return {**headers, retell.SIGNATURE_HEADER: retell.sign(body, SECRET, now)}
-        message_id, stamp = f"msg_{next(self.ids)}", int(now.timestamp())
-        return {**headers, "webhook-id": message_id, "webhook-timestamp": str(stamp),
-                "webhook-signature": generic.sign(SECRET, message_id, stamp, body)}
+        message_id, seconds = f"msg_{next(self.ids)}", int(now.timestamp())
+        return {**headers, "webhook-id": message_id, "webhook-timestamp": str(seconds),
+                "webhook-signature": generic.sign(SECRET, message_id, seconds, body)}
 
     def stored(self, tenant: str = "acme") -> tuple[Any, ...]:
         """Everything a request could have written for `tenant`."""
@@ -136,13 +123,7 @@ class Env:
                     tx.latest_event_id(found.id))
 
     def globex_handoff(self) -> str:
-        turn = {"id": "t1", "speaker": "customer", "text": "I want to cancel",
-                "at": self.clock.now().isoformat()}
-        response = self.client.post(f"/v1/conversations/{FOREIGN_CALL}/turns",
-                                    json={"turns": [turn]},
-                                    headers={"Authorization": f"Bearer {self.globex_key}"})
-        handoff_id: str = response.json()["handoff_id"]
-        return handoff_id
+        return self.api_escalation(FOREIGN_CALL, "I want to cancel", key=self.globex_key)
 
 
 def _form_items(body: bytes) -> list[tuple[str, str]]:
@@ -150,25 +131,11 @@ def _form_items(body: bytes) -> list[tuple[str, str]]:
     return parse_qsl(body.decode("latin-1"), keep_blank_values=True)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
-    store: Store = InMemoryStore()
-    if request.param == "sqlite":
-        store = SqlStore(request.getfixturevalue("empty_sqlite_url"))
-    paths = {}
-    for name in ("acme", "globex"):
-        paths[name] = tmp_path / f"{name}.yaml"
-        paths[name].write_text(POLICY.format(name=name, secret=SECRET))
-    clock = FakeClock()
-    services = build_services(Settings(db="memory:", policy=str(paths["acme"])), store=store,
-                              clock=clock)
-    for name, path in paths.items():
-        services.tenants.ensure_tenant(name, policy=str(path))
-    globex_key = services.tenants.create_key("globex")
-    with TestClient(create_app(services, sweep=False)) as client:
-        yield Env(client, services, clock, globex_key, count())
-    if isinstance(store, SqlStore):
-        store.close()
+@pytest.fixture(params=harness.STORES)
+def env(request: pytest.FixtureRequest) -> Iterator[Env]:
+    with harness.serve(request, RULES, {"acme": SETTINGS, "globex": SETTINGS},
+                       keys=("globex",)) as app:
+        yield Env(app.client, app.services, app.clock, app.keys["globex"], count())
 
 
 def _error(response: Any, status: int) -> dict[str, Any]:

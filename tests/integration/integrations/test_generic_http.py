@@ -8,32 +8,19 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
 from warmline.adapters.platforms import generic
-from warmline.adapters.storage.memory import InMemoryStore
-from warmline.adapters.storage.sql import SqlStore
-from warmline.bootstrap import Services, build_services
-from warmline.config import Settings
 from warmline.core.sip_header import brief_header
-from warmline.service.ports import Store
-from warmline.testing import FakeClock
-from warmline.web.app import create_app
 
-from . import stored
+from . import harness, stored
 
 ACME_SECRET = "whsec_YWNtZSBnZW5lcmljIHdlYmhvb2sgc2VjcmV0IGtleSE="
 GLOBEX_SECRET = "whsec_Z2xvYmV4IGdlbmVyaWMgd2ViaG9vayBzZWNyZXQga2V5"
 
-POLICY = """
-version: 1
-name: {name}
-timezone: UTC
-defaults: {{queue: desk, threshold: 0.6}}
+RULES = """
 triggers:
   - name: cancellation
     when: text.lowerAscii().contains("cancel")
@@ -43,11 +30,16 @@ triggers:
     when: text.lowerAscii().contains("invoice")
     queue: billing-bot
 queues:
-  desk: {{skills: [general]}}
-  retention: {{skills: [retention], transfer: {{sip: "sip:retention@pbx.example.com"}}}}
-  billing-bot: {{agent: billing-assistant}}
-{integrations}
+  desk: {skills: [general]}
+  retention: {skills: [retention], transfer: {sip: "sip:retention@pbx.example.com"}}
+  billing-bot: {agent: billing-assistant}
 """
+#: Each tenant's generic webhook settings; initech has none (it posts with an API key).
+TENANTS: dict[str, harness.Integrations] = {
+    "initech": {},
+    "acme": {"generic": {"secret": ACME_SECRET}},
+    "globex": {"generic": {"secret": GLOBEX_SECRET}},
+}
 
 
 def turns(*texts: str) -> list[dict[str, Any]]:
@@ -61,10 +53,7 @@ CANCEL = {"conversation_id": "bland-1", "customer": {"phone": "+15125550143"},
 
 
 @dataclass
-class Env:
-    client: TestClient
-    services: Services
-    clock: FakeClock
+class Env(harness.App):
     acme_key: str
     initech_key: str
     sent: int = 0
@@ -92,30 +81,10 @@ class Env:
         return len(stored.turns(self.services, tenant, conversation_id))
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
-    store: Store
-    if request.param == "memory":
-        store = InMemoryStore()
-    else:
-        store = SqlStore(request.getfixturevalue("sqlite_url"))
-        request.getfixturevalue("emptier")(store)
-    policies = {}
-    for name, secret in (("acme", ACME_SECRET), ("globex", GLOBEX_SECRET), ("initech", None)):
-        section = f'integrations:\n  generic: {{secret: "{secret}"}}\n' if secret else ""
-        path = tmp_path / f"{name}.yaml"
-        path.write_text(POLICY.format(name=name, integrations=section))
-        policies[name] = str(path)
-    clock = FakeClock()
-    services = build_services(Settings(db="memory:", policy=policies["initech"]), store=store,
-                              clock=clock)
-    for name in ("acme", "globex"):
-        services.tenants.ensure_tenant(name, policy=policies[name])
-    acme_key = services.tenants.create_key("acme")
-    initech_key = services.tenants.create_key("initech")
-    with TestClient(create_app(services, sweep=False)) as client:
-        yield Env(client, services, clock, acme_key, initech_key)
-    store.close()
+@pytest.fixture(params=harness.STORES)
+def env(request: pytest.FixtureRequest) -> Iterator[Env]:
+    with harness.serve(request, RULES, TENANTS, keys=("acme", "initech")) as app:
+        yield Env(app.client, app.services, app.clock, app.keys["acme"], app.keys["initech"])
 
 
 def test_an_api_key_posts_a_conversation_and_gets_the_decision_with_its_target(env: Env

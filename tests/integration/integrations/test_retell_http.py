@@ -12,47 +12,36 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
 from warmline.adapters.platforms import retell
-from warmline.adapters.storage.memory import InMemoryStore
-from warmline.adapters.storage.sql import SqlStore
-from warmline.bootstrap import Services, build_services
-from warmline.config import Settings
-from warmline.service.ports import Store
-from warmline.testing import FakeClock
-from warmline.web.app import create_app
 
-from . import stored
+from . import harness, stored
 
 DATA = Path(__file__).parents[2] / "data" / "platforms" / "retell"
 CALL_ID = "Jabr9TXYYJHfvl6Syypi88rdAHYHmcq6"
 ACME_KEY = "key_acme_0123456789abcdef"
 GLOBEX_KEY = "key_globex_fedcba9876543210"
 
-POLICY = """
-version: 1
-name: {name}
-timezone: UTC
-defaults: {{queue: desk, threshold: 0.6}}
+RULES = """
 triggers:
   - name: cancellation
     when: text.lowerAscii().contains("cancel")
     queue: retention
     priority: 90
 queues:
-  desk: {{skills: [general]}}
-  retention: {{skills: [retention], transfer: {{number: "+15125550100"}}}}
-integrations:
-  retell: {{api_key: "{key}"}}
+  desk: {skills: [general]}
+  retention: {skills: [retention], transfer: {number: "+15125550100"}}
 """
+#: Each tenant's Retell settings; initech has no API key to verify signatures with.
+TENANTS: dict[str, harness.Integrations] = {
+    "acme": {"retell": {"api_key": ACME_KEY}},
+    "globex": {"retell": {"api_key": GLOBEX_KEY}},
+    "initech": {"retell": {"max_age_seconds": 60}},
+}
 
 
 @dataclass
-class Env:
-    client: TestClient
-    services: Services
-    clock: FakeClock
+class Env(harness.App):
     api_key: str
 
     def send(self, name_or_data: str | dict[str, Any], *, tenant: str = "acme",
@@ -68,42 +57,16 @@ class Env:
                                          "content-type": "application/json"})
 
     def handoff(self, handoff_id: str) -> dict[str, Any]:
-        response = self.client.get(f"/v1/handoffs/{handoff_id}",
-                                   headers={"Authorization": f"Bearer {self.api_key}"})
-        assert response.status_code == 200, response.text
-        data: dict[str, Any] = response.json()
-        return data
+        return self.api_handoff(handoff_id, self.api_key)
 
     def conversation(self, tenant: str, conversation_id: str = CALL_ID) -> Any:
         return stored.conversation(self.services, tenant, conversation_id)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest) -> Iterator[Store]:
-    if request.param == "memory":
-        yield InMemoryStore()
-        return
-    sql = SqlStore(request.getfixturevalue("empty_sqlite_url"))
-    yield sql
-    sql.close()
-
-
-@pytest.fixture
-def env(tmp_path: Path, store: Store) -> Iterator[Env]:
-    paths = {}
-    for name, key in (("acme", ACME_KEY), ("globex", GLOBEX_KEY)):
-        paths[name] = tmp_path / f"{name}.yaml"
-        paths[name].write_text(POLICY.format(name=name, key=key))
-    (tmp_path / "none.yaml").write_text(POLICY.format(name="none", key="").replace(
-        'api_key: ""', "max_age_seconds: 60"))
-    clock = FakeClock()
-    services = build_services(Settings(db="memory:", policy=str(paths["acme"])), store=store,
-                              clock=clock)
-    for name, path in (*paths.items(), ("initech", tmp_path / "none.yaml")):
-        services.tenants.ensure_tenant(name, policy=str(path))
-    api_key = services.tenants.create_key("acme")
-    with TestClient(create_app(services, sweep=False)) as client:
-        yield Env(client, services, clock, api_key)
+@pytest.fixture(params=harness.STORES)
+def env(request: pytest.FixtureRequest) -> Iterator[Env]:
+    with harness.serve(request, RULES, TENANTS, keys=("acme",)) as app:
+        yield Env(app.client, app.services, app.clock, app.keys["acme"])
 
 
 def test_a_whole_call_drives_one_handoff_from_queue_to_completed(env: Env) -> None:

@@ -13,27 +13,17 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from fastapi.testclient import TestClient
 
 from warmline.adapters.platforms import twilio
-from warmline.adapters.storage.memory import InMemoryStore
-from warmline.adapters.storage.sql import SqlStore
-from warmline.bootstrap import Services, build_services
-from warmline.config import Settings
-from warmline.service.ports import Store
-from warmline.testing import FakeClock
-from warmline.web.app import create_app
+
+from . import harness
 
 DATA = Path(__file__).parents[2] / "data" / "platforms" / "twilio"
 PARENT = "CA1d2c3b4a5f6e7d8c9b0a1f2e3d4c5b6a"
 TOKENS = {"acme": "acme0123456789abcdef0123456789ab", "globex": "globexfedcba9876543210fedcba98"}
 SERVER = "http://testserver"
 
-POLICY = """
-version: 1
-name: {name}
-timezone: UTC
-defaults: {{queue: desk, threshold: 0.6}}
+RULES = """
 triggers:
   - name: cancellation
     when: text.lowerAscii().contains("cancel")
@@ -44,18 +34,22 @@ triggers:
     when: text.lowerAscii().contains("invoice")
     queue: desk
 queues:
-  desk: {{skills: [general]}}
-  retention: {{skills: [retention], transfer: {{number: "+15125550100"}}}}
-integrations:
-  twilio: {{{settings}}}
+  desk: {skills: [general]}
+  retention: {skills: [retention], transfer: {number: "+15125550100"}}
 """
+#: Each tenant's Twilio settings; initech has no auth token, proxied sits behind a public URL.
+TENANTS: dict[str, harness.Integrations] = {
+    "acme": {"twilio": {"auth_token": TOKENS["acme"], "workflow_sid": "WW0123456789abcdef",
+                        "voice": "Polly.Joanna"}},
+    "globex": {"twilio": {"auth_token": TOKENS["globex"]}},
+    "initech": {"twilio": {"voice": "alice"}},
+    "proxied": {"twilio": {"auth_token": TOKENS["acme"],
+                           "public_url": "https://calls.example.com"}},
+}
 
 
 @dataclass
-class Env:
-    client: TestClient
-    services: Services
-    clock: FakeClock
+class Env(harness.App):
     api_key: str
 
     def post(self, path: str, name_or_form: str | dict[str, str], *, tenant: str = "acme",
@@ -73,20 +67,10 @@ class Env:
         return self.client.post(url, data=form, headers={"X-Twilio-Signature": signature})
 
     def escalate(self, conversation: str = PARENT, text: str = "I want to cancel") -> str:
-        turn = {"id": "t1", "speaker": "customer", "text": text,
-                "at": self.clock.now().isoformat()}
-        response = self.client.post(f"/v1/conversations/{conversation}/turns",
-                                    json={"turns": [turn]},
-                                    headers={"Authorization": f"Bearer {self.api_key}"})
-        handoff_id: str = response.json()["handoff_id"]
-        return handoff_id
+        return self.api_escalation(conversation, text, key=self.api_key)
 
     def handoff(self, handoff_id: str) -> dict[str, Any]:
-        response = self.client.get(f"/v1/handoffs/{handoff_id}",
-                                   headers={"Authorization": f"Bearer {self.api_key}"})
-        assert response.status_code == 200, response.text
-        data: dict[str, Any] = response.json()
-        return data
+        return self.api_handoff(handoff_id, self.api_key)
 
 
 def _form(name_or_form: str | dict[str, str]) -> dict[str, str]:
@@ -103,38 +87,10 @@ def xml(response: Any) -> ET.Element:
     return ET.fromstring(response.text)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest) -> Iterator[Store]:
-    if request.param == "memory":
-        yield InMemoryStore()
-        return
-    sql = SqlStore(request.getfixturevalue("empty_sqlite_url"))
-    yield sql
-    sql.close()
-
-
-@pytest.fixture
-def env(tmp_path: Path, store: Store) -> Iterator[Env]:
-    settings = {
-        "acme": f'auth_token: "{TOKENS["acme"]}", workflow_sid: "WW0123456789abcdef", '
-                'voice: "Polly.Joanna"',
-        "globex": f'auth_token: "{TOKENS["globex"]}"',
-        "initech": 'voice: "alice"',
-        "proxied": f'auth_token: "{TOKENS["acme"]}", public_url: "https://calls.example.com"',
-    }
-    clock = FakeClock()
-    services = None
-    for name, text in settings.items():
-        path = tmp_path / f"{name}.yaml"
-        path.write_text(POLICY.format(name=name, settings=text))
-        if services is None:
-            services = build_services(Settings(db="memory:", policy=str(path)), store=store,
-                                      clock=clock)
-        services.tenants.ensure_tenant(name, policy=str(path))
-    assert services is not None
-    api_key = services.tenants.create_key("acme")
-    with TestClient(create_app(services, sweep=False)) as client:
-        yield Env(client, services, clock, api_key)
+@pytest.fixture(params=harness.STORES)
+def env(request: pytest.FixtureRequest) -> Iterator[Env]:
+    with harness.serve(request, RULES, TENANTS, keys=("acme",)) as app:
+        yield Env(app.client, app.services, app.clock, app.keys["acme"])
 
 
 def test_dial_whisper_and_callbacks_time_one_handoff(env: Env) -> None:

@@ -16,18 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from warmline.adapters.storage.memory import InMemoryStore
-from warmline.adapters.storage.sql import SqlStore
-from warmline.bootstrap import Services, build_services
-from warmline.config import Settings
 from warmline.core.sip_header import brief_header
-from warmline.service.ports import Store
 from warmline.testing import FakeClock
-from warmline.web.app import create_app
 
-from . import stored
+from . import harness, stored
 
 DATA = Path(__file__).parents[2] / "data" / "platforms" / "vapi"
 CALL_ID = "c8f1a2b4-1d2e-4f3a-9b8c-7d6e5f4a3b21"
@@ -37,11 +30,7 @@ ACME_SECRET = "acme-shared-secret"
 GLOBEX_HMAC = "globex-hmac-key-9876543210"
 START = "2026-11-24T14:58:25+00:00"  # when the fixtures' caller asks for a transfer
 
-POLICY = """
-version: 1
-name: {name}
-timezone: UTC
-defaults: {{queue: desk, threshold: 0.6}}
+RULES = """
 triggers:
   - name: cancellation
     when: text.lowerAscii().contains("cancel")
@@ -55,25 +44,22 @@ triggers:
     when: text.lowerAscii().contains("invoice")
     queue: billing-bot
 queues:
-  desk: {{skills: [general]}}
-  retention: {{skills: [retention], transfer: {{number: "+15125550100"}}}}
-  scheduling: {{skills: [scheduling], transfer: {{sip: "sip:scheduling@pbx.example.com"}}}}
-  billing-bot: {{agent: billing-assistant}}
-{integrations}
+  desk: {skills: [general]}
+  retention: {skills: [retention], transfer: {number: "+15125550100"}}
+  scheduling: {skills: [scheduling], transfer: {sip: "sip:scheduling@pbx.example.com"}}
+  billing-bot: {agent: billing-assistant}
 """
-ACME_INTEGRATIONS = f"""integrations:
-  vapi: {{hmac_secret: "{ACME_HMAC}", secret: "{ACME_SECRET}", assistant_id: "asst-acme"}}
-"""
-GLOBEX_INTEGRATIONS = f"""integrations:
-  vapi: {{hmac_secret: "{GLOBEX_HMAC}"}}
-"""
+#: Each tenant's Vapi settings; initech has none (it uses API keys only).
+TENANTS: dict[str, harness.Integrations] = {
+    "initech": {},
+    "acme": {"vapi": {"hmac_secret": ACME_HMAC, "secret": ACME_SECRET,
+                      "assistant_id": "asst-acme"}},
+    "globex": {"vapi": {"hmac_secret": GLOBEX_HMAC}},
+}
 
 
 @dataclass
-class Env:
-    client: TestClient
-    services: Services
-    clock: FakeClock
+class Env(harness.App):
     acme_key: str
     initech_key: str
 
@@ -108,30 +94,11 @@ def sign(body: bytes, key: str, at: float) -> dict[str, str]:
     return {"x-signature": digest, "x-timestamp": stamp}
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
-    store: Store
-    if request.param == "memory":
-        store = InMemoryStore()
-    else:
-        store = SqlStore(request.getfixturevalue("sqlite_url"))
-        request.getfixturevalue("emptier")(store)
-    policies = {}
-    for name, section in (("acme", ACME_INTEGRATIONS), ("globex", GLOBEX_INTEGRATIONS),
-                          ("initech", "")):
-        path = tmp_path / f"{name}.yaml"
-        path.write_text(POLICY.format(name=name, integrations=section))
-        policies[name] = str(path)
-    clock = FakeClock(datetime.fromisoformat(START))
-    services = build_services(Settings(db="memory:", policy=policies["initech"]), store=store,
-                              clock=clock)
-    for name in ("acme", "globex"):
-        services.tenants.ensure_tenant(name, policy=policies[name])
-    acme_key = services.tenants.create_key("acme")
-    initech_key = services.tenants.create_key("initech")
-    with TestClient(create_app(services, sweep=False)) as client:
-        yield Env(client, services, clock, acme_key, initech_key)
-    store.close()
+@pytest.fixture(params=harness.STORES)
+def env(request: pytest.FixtureRequest) -> Iterator[Env]:
+    with harness.serve(request, RULES, TENANTS, keys=("acme", "initech"),
+                       clock=FakeClock(datetime.fromisoformat(START))) as app:
+        yield Env(app.client, app.services, app.clock, app.keys["acme"], app.keys["initech"])
 
 
 def test_a_whole_call_moves_one_handoff_from_request_to_bridge(env: Env) -> None:
