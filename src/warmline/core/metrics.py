@@ -58,9 +58,9 @@ from typing import Any, TypeVar
 
 from warmline.core.cost import Cost, CostAssumptions, cost
 from warmline.core.distribution import Bucket, Distribution, buckets, describe, seconds
-from warmline.core.estimate import Mean, Rate, bootstrap_mean, percentile
+from warmline.core.estimate import Mean, Rate, percentile
 from warmline.core.handoff import Handoff, HandoffStatus
-from warmline.core.policy import Mode
+from warmline.core.metrics_by_mode import MODES, CustomerContact, csat_by_mode, repeat_contact
 from warmline.core.queueing import (
     HISTOGRAM_EDGES,
     QueueWait,
@@ -70,23 +70,21 @@ from warmline.core.queueing import (
 )
 from warmline.core.trend import Trend, bucket_starts, bucket_width, trend
 
+__all__ = [
+    "MODES", "NOTIFY_EDGES", "TARGET_SECONDS", "TOP_TRIGGERS", "UNKNOWN", "CustomerContact",
+    "Escalation", "HandoffTime", "Metrics", "MetricsFilter", "TopTrigger", "Window", "actions",
+    "contacts_by_customer", "csat_by_mode", "escalation", "failure_types", "handoff_time",
+    "measure", "question_type_of", "reasons_of", "repeat_contact", "top_triggers",
+    "trend_buckets",
+]
+
 #: Notify-latency bucket edges in seconds: a desk should see a brief well under a second.
 NOTIFY_EDGES = (0, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60)
 TOP_TRIGGERS = 10
 #: The SPEC's handoff-time target: "the share under 10 s".
 TARGET_SECONDS = 10.0
 UNKNOWN = "unknown"
-MODES = tuple(m.value for m in Mode)
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class CustomerContact:
-    """A customer's conversation: when it started, for repeat contacts."""
-
-    customer_key: str
-    conversation_id: str
-    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,15 +329,6 @@ def top_triggers(handoffs: Sequence[Handoff]) -> list[TopTrigger]:
             for (rule, code), convs in ranked[:TOP_TRIGGERS]]
 
 
-def csat_by_mode(handoffs: Sequence[Handoff]) -> dict[str, Mean]:
-    """Mean CSAT with a bootstrap interval per mode; warm and cold are always present."""
-    scores: dict[str, list[float]] = {mode: [] for mode in MODES}
-    for h in handoffs:
-        if h.csat is not None:
-            scores.setdefault(h.mode, []).append(float(h.csat))
-    return {mode: bootstrap_mean(values) for mode, values in scores.items()}
-
-
 def contacts_by_customer(window: Window) -> dict[str, list[tuple[datetime, str]]]:
     """Each customer's contacts, (time, conversation id) sorted by time: the given
     conversations plus the window's handoffs (a handoff is a contact at its creation)."""
@@ -350,26 +339,6 @@ def contacts_by_customer(window: Window) -> dict[str, list[tuple[datetime, str]]
         if h.customer_key:
             found[h.customer_key].add((h.created_at, h.conversation_id))
     return {key: sorted(items) for key, items in found.items()}
-
-
-def repeat_contact(handoffs: Sequence[Handoff],
-                   contacts: Mapping[str, Sequence[tuple[datetime, str]]],
-                   within: timedelta) -> dict[str, Rate]:
-    """Per mode (and "overall"): handoffs whose customer has a contact in another
-    conversation in (created_at, created_at + within]. Handoffs with no customer are left
-    out: nobody can tell whether they came back."""
-    hits: dict[str, list[bool]] = {"overall": [], **{mode: [] for mode in MODES}}
-    for h in handoffs:
-        if not h.customer_key:
-            continue
-        mine = contacts.get(h.customer_key, ())
-        start = bisect.bisect_right(mine, (h.created_at, "\U0010ffff"))
-        came_back = any(conversation != h.conversation_id
-                        for at, conversation in mine[start:]
-                        if at <= h.created_at + within)
-        hits["overall"].append(came_back)
-        hits.setdefault(h.mode, []).append(came_back)
-    return {mode: Rate(sum(flags), len(flags)) for mode, flags in hits.items()}
 
 
 def failure_types(handoffs: Iterable[Handoff]) -> dict[str, int]:
