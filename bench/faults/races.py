@@ -23,7 +23,7 @@ from harness import make_database, make_tenant
 from warmline.bootstrap import build_services
 from warmline.config import Settings
 from warmline.core.errors import Conflict
-from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus
+from warmline.testing import seed_accept_races
 
 T0 = datetime(2026, 11, 24, 10, tzinfo=UTC)
 
@@ -40,14 +40,7 @@ def run_races(kind: str, races: int, reps: int, deadline: float
                   for _ in range(reps)]
         tenant = racers[0].tenants.authenticate(key)
         with racers[0].store.transaction() as tx:
-            for r in range(reps):
-                tx.save_rep(Rep(id=f"rep{r}", tenant_id=tenant.id, name=f"Rep {r}",
-                                skills=("general",), capacity=races + 1,
-                                status=RepStatus.AVAILABLE))
-            for i in range(races):
-                tx.add_handoff(Handoff(id=f"h{i}", tenant_id=tenant.id, conversation_id=f"c{i}",
-                                       queue="desk", status=HandoffStatus.QUEUED, priority=50,
-                                       mode="warm", created_at=T0))
+            seed_accept_races(tx, tenant.id, races, reps, T0)
         winners = _race_all(racers, tenant, races, deadline)
         for services in racers[1:]:
             services.close()

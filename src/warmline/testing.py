@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from warmline.core.conversation import Conversation, parse_conversation
+from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus
 from warmline.core.intents import IntentPrediction
 from warmline.core.policy import Policy
 from warmline.core.policy_reader import parse_policy
@@ -84,3 +85,17 @@ class FakeClock:
     def advance(self, seconds: float) -> datetime:
         self.current += timedelta(seconds=seconds)
         return self.current
+
+
+def seed_accept_races(tx: Any, tenant_id: str, races: int, reps: int,
+                      created_at: datetime = T0) -> None:
+    """`reps` available reps with the skill `general` and room for every race, and `races`
+    queued handoffs `h0`..`h{races-1}` on the queue `desk`: the ground for concurrent-accept
+    races (tests/integration/test_accept_races.py, bench/faults/races.py)."""
+    for r in range(reps):
+        tx.save_rep(Rep(id=f"rep{r}", tenant_id=tenant_id, name=f"Rep {r}",
+                        skills=("general",), capacity=races + 1, status=RepStatus.AVAILABLE))
+    for i in range(races):
+        tx.add_handoff(Handoff(id=f"h{i}", tenant_id=tenant_id, conversation_id=f"c{i}",
+                               queue="desk", status=HandoffStatus.QUEUED, priority=50,
+                               mode="warm", created_at=created_at))

@@ -18,7 +18,8 @@ from warmline.adapters.storage.sql import SqlStore
 from warmline.bootstrap import Services, build_services
 from warmline.config import Settings
 from warmline.core.errors import Conflict
-from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus, Tenant
+from warmline.core.handoff import Tenant
+from warmline.testing import seed_accept_races
 
 RACES = 1_000
 RACERS = 3
@@ -60,14 +61,7 @@ def racers(url: str, tmp_path: Path) -> Iterator[list[Services]]:
 def _seed(services: Services) -> Tenant:
     tenant = services.tenants.authenticate(services.tenants.create_key("races"))
     with services.store.transaction() as tx:
-        for r in range(RACERS):
-            tx.save_rep(Rep(id=f"rep{r}", tenant_id=tenant.id, name=f"Rep {r}",
-                            skills=("general",), capacity=RACES + 1,
-                            status=RepStatus.AVAILABLE))
-        for i in range(RACES):
-            tx.add_handoff(Handoff(id=f"h{i}", tenant_id=tenant.id, conversation_id=f"c{i}",
-                                   queue="desk", status=HandoffStatus.QUEUED, priority=50,
-                                   mode="warm", created_at=T0))
+        seed_accept_races(tx, tenant.id, RACES, RACERS, T0)
     return tenant
 
 
