@@ -37,10 +37,12 @@ class Classifier(torch.nn.Module):
         self.encoder = AutoModel.from_pretrained(path)
         self.head = torch.nn.Linear(self.encoder.config.hidden_size, n_labels)
 
-    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def pooled(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         hidden = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
-        pooled = (hidden * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True)
-        return self.head(pooled)
+        return (hidden * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True)
+
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return self.head(self.pooled(ids, mask))
 
 
 WEIGHTS = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)  # share of the fine-tuned tier's log-probability
@@ -119,7 +121,7 @@ def report(probs: dict[str, tuple[np.ndarray, np.ndarray]], labels: list[str]) -
         print(f"| {name} | {threshold:.2f} | {cells[0]} | **{cells[1]}** |")
 
 
-def main() -> None:
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch", type=int, default=32)
@@ -131,7 +133,11 @@ def main() -> None:
                         help="average these saved runs' probabilities with this run's")
     parser.add_argument("--combine", action="store_true",
                         help="also combine with the fast TF-IDF tier (weight chosen on val)")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = arguments()
     torch.manual_seed(args.seed)
     random.seed(args.seed)
     torch.set_num_threads(2)
@@ -158,15 +164,26 @@ def main() -> None:
     fit(model, lambda rows: batches(rows, args.batch), train, args)
     model.eval()
 
-    def predict(rows: list[list[str]]) -> np.ndarray:
+    def predict(rows: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+        probs, features = [], []
         with torch.no_grad():
-            return np.concatenate([torch.softmax(model(i, m), -1).numpy()
-                                   for i, m, _ in batches(rows, 256)])
+            for i, m, _ in batches(rows, 256):
+                pooled = model.pooled(i, m)
+                probs.append(torch.softmax(model.head(pooled), -1).numpy())
+                features.append(pooled.numpy().astype(np.float32))
+        return np.concatenate(probs), np.concatenate(features)
 
-    runs = [{name: predict(rows) for name, rows in (("val", val), ("test", test))}
-            ] if args.epochs else []
+    runs: list[dict[str, np.ndarray]] = []
+    if args.epochs:
+        scored = {name: predict(rows) for name, rows in (("val", val), ("test", test))}
+        runs.append({name: probs for name, (probs, _) in scored.items()})
     if args.save and runs:
-        np.savez_compressed(args.save, **runs[0])
+        # Pooled features too, for the distance-based out-of-scope score (clinc_distance.py).
+        in_scope = [row for row in train if row[1] != "oos"]
+        np.savez_compressed(args.save, **runs[0],
+                            train_features=predict(in_scope)[1],
+                            val_features=scored["val"][1], test_features=scored["test"][1],
+                            train_labels=np.asarray([y for _, y in in_scope]))
     for saved in args.ensemble:
         with np.load(saved) as loaded:
             runs.append({name: loaded[name] for name in ("val", "test")})
