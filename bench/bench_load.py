@@ -307,6 +307,28 @@ def run_one(kind: str, args: argparse.Namespace) -> dict[str, object]:
         "bytes_per_conversation_db": (size_loaded - size_idle) / args.live}
 
 
+def echo_capacity(args: argparse.Namespace) -> float:
+    """The host's floor for any Python service, measured in this run: a bare ASGI echo on the
+    same uvicorn and worker count, driven flat out (unpaced) for 5 s at the same number of
+    connections. The 2-core machines this runs on differ by 2-3x from one session to the
+    next, so each run states its own reference."""
+    from bench_http import serve
+    from bench_http import wrk as unpaced
+
+    port = free_port()
+    env = {**os.environ, "WARMLINE_BENCH_KEY": "none"}
+    proc = serve([sys.executable, "-m", "uvicorn", "echo_app:app", "--app-dir",
+                  str(HERE / "http"), "--workers", str(args.workers), "--log-level", "warning",
+                  "--port", str(port)], env)
+    try:
+        wait_up(f"http://127.0.0.1:{port}/healthz", proc)
+        unpaced(port, 1, min(args.connections, args.live), env)  # warm-up
+        return unpaced(port, 5, min(args.connections, args.live), env)["rps"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--live", type=int, default=5000, help="live conversations")
@@ -317,9 +339,15 @@ def main() -> None:
     parser.add_argument("--db", default="sqlite,postgres")
     parser.add_argument("--history", type=int, default=0,
                         help="earlier turns each live conversation has before timing")
+    parser.add_argument("--no-echo", action="store_true",
+                        help="skip the bare-echo reference measured first")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("needs wrk: apt-get install wrk")
+    echo = None if args.no_echo else echo_capacity(args)
+    if echo is not None:
+        print(f"host reference: bare ASGI echo flat out, same uvicorn/workers/connections: "
+              f"{echo:.0f} req/s")
     print(f"{args.live} live conversations, a turn every {args.every:g} s each "
           f"(offered {args.live / args.every:.0f} turns/s), {args.seconds} s, "
           f"{min(args.connections, args.live)} connections, {args.workers} worker(s), "
@@ -329,7 +357,8 @@ def main() -> None:
         r = run_one(kind.strip(), args)
         print(f"  {kind:<9} {r['rps']:7.0f} turns/s achieved  turn p50 {r['p50']:6.2f} ms  "
               f"p99 {r['p99']:6.2f} ms  non-2xx {r['non2xx']:.0f}  "
-              f"socket errors {r['socket_errors']}")
+              f"socket errors {r['socket_errors']}"
+              + (f"  ({r['rps'] / echo:.0%} of echo capacity)" if echo else ""))
         print(f"  {'':<9} notify (turn posted -> handoff.created on /v1/events) p50 "
               f"{r['notify_p50']:6.1f} ms  p99 {r['notify_p99']:6.1f} ms  "
               f"(n={r['notify_n']}, probe failures {r['probe_failures']})")
