@@ -22,16 +22,18 @@ _SCALARS = ("name", "phone", "email", "account", "order")
 _NOT_DETAILS = frozenset({"card_number", "ssn", "date_of_birth", "iban", "address"})
 #: Plain words for the bundled model's labels; other labels are read as words.
 _WANTS = {
-    "cancel": "to cancel", "talk-to-human": "to talk to a person",
-    "billing": "help with billing", "scheduling": "to book or change an appointment",
-    "complaint": "to make a complaint",
+    "cancel": "wants to cancel", "talk-to-human": "wants to talk to a person",
+    "billing": "wants help with billing", "scheduling": "wants to book or change an appointment",
+    "complaint": "wants to make a complaint",
 }
 
 
 def _words(label: str | None) -> str | None:
+    """What the customer wants, as a predicate: "wants to cancel", "is calling about
+    integration issue" (a label is a topic, not a verb, unless the bundled model named it)."""
     if not label or label == "oos":
         return None
-    return _WANTS.get(label) or label.replace("_", " ").replace("-", " ")
+    return _WANTS.get(label) or f"is calling about {label.replace('_', ' ').replace('-', ' ')}"
 
 
 def reason_in_words(reason: Reason, s: Situation, tags: Sequence[str] = ()) -> str:
@@ -47,8 +49,9 @@ def reason_in_words(reason: Reason, s: Situation, tags: Sequence[str] = ()) -> s
         case ReasonCode.AI_FAILURE_LOOP:
             return f"AI could not help ({s.ai_failures} failed replies)"
         case _:
-            topic = (s.question_type.label or "this question").replace("_", " ")
-            return f"AI unsure about {topic}"
+            if not s.question_type.label:
+                return "AI unsure of the answer"
+            return f"AI unsure ({s.question_type.label.replace('_', ' ')} question)"
 
 
 def _money(value: float) -> str:
@@ -125,7 +128,7 @@ def write_brief(
     facts = _key_facts(details)
     quote = redact(_clip(s.last_customer_text, 80), policy.redact,
                    names=known_names(conversation))
-    line1 = f"{who} wants {want}" if want else f"{who} said: \"{quote}\""
+    line1 = f"{who} {want}" if want else f"{who} said: \"{quote}\""
     line1 += f" ({facts})." if facts else "."
     tried = ", ".join(f"{a['name']} ({a['status'] or 'done'})" for a in attempted[-3:])
     line2 = f"AI tried {tried}." if tried else "AI has not taken any action."
@@ -157,7 +160,7 @@ def _whisper(conversation: Conversation, policy: Policy, why: str, want: str | N
     text += "."
     who = name.split()[0] if name else "Caller"
     if want:
-        text += f" {who} wants {want}."
+        text += f" {who} {want}."
     if attempted:
         last = attempted[-1]
         text += f" Tried {str(last['name']).replace('_', ' ')}: {last['status'] or 'done'}."
