@@ -17,6 +17,7 @@ from warmline.adapters.notify.webhook import WebhookNotifier
 from warmline.adapters.policy_files import load_policy
 from warmline.adapters.storage.memory import InMemoryStore
 from warmline.adapters.storage.migrations import check_current, upgrade
+from warmline.adapters.storage.pg_turns import PgTurnStore
 from warmline.adapters.storage.sql import SqlStore
 from warmline.config import Settings
 from warmline.core.handoff import Tenant
@@ -27,7 +28,7 @@ from warmline.service.dispatch import Dispatcher
 from warmline.service.handoffs import HandoffService, RepService
 from warmline.service.metrics import MetricsService
 from warmline.service.outbox import Outbox, OutboxService
-from warmline.service.ports import Clock, Notifier, Store, Summarizer
+from warmline.service.ports import Clock, Notifier, Store, Summarizer, TurnStore
 from warmline.service.tenants import TenantService
 from warmline.service.transfers import TransferService
 from warmline.service.turns import TurnService
@@ -76,6 +77,8 @@ class Services:
     transfers: TransferService
     outbox: OutboxService | None = None
     """Delivers webhooks and Slack messages; None where nothing should be sent."""
+    fast_turns: TurnStore | None = None
+    """PostgreSQL: turns stored and decided on the event loop (`TurnService.post_turns_async`)."""
 
     def close(self) -> None:
         if self.outbox is not None:
@@ -121,7 +124,15 @@ def build_services(settings: Settings, *, store: Store | None = None,
         handoffs=HandoffService(store, clock, tenants, dispatcher),
         reps=RepService(store, clock, tenants, dispatcher), dispatcher=dispatcher,
         metrics=MetricsService(store, clock), transfers=TransferService(store, clock, dispatcher),
-        outbox=outbox)
+        outbox=outbox, fast_turns=build_turn_store(store) if settings.async_turns else None)
+
+
+def build_turn_store(store: Store) -> TurnStore | None:
+    """The event-loop turn path for a PostgreSQL store; SQLite and memory run turns inline
+    already (`warmline.web.hot_path`)."""
+    if not isinstance(store, SqlStore) or store.engine.dialect.name != "postgresql":
+        return None
+    return PgTurnStore(store.engine.url)
 
 
 def build_notifiers() -> dict[str, Notifier]:

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     with the process)."""
     secure_cookies: bool = False
     """Set behind HTTPS so session cookies are sent only over TLS."""
+    async_turns: bool = True
+    """PostgreSQL: store and decide plain turns on the event loop (psycopg async, two round
+    trips); false sends every turn through the threaded SQLAlchemy path."""
     max_body_bytes: int = 1_000_000
     max_turns_per_request: int = 100
     max_turn_chars: int = 20_000

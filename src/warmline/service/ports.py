@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -262,6 +262,33 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class TurnTx(Protocol):
+    """A turn's transaction on the event loop (PostgreSQL): load under the conversation's
+    lock, then save and commit in one step. Anything else a turn needs goes the full way."""
+
+    async def load(self, tenant_id: str, conversation_id: str, turn_id: str | None
+                   ) -> tuple[StoredConversation | None, Mapping[str, Any] | None]:
+        """Begin, lock the conversation (as `Tx.lock_conversation`), `Tx.load_turn_state`."""
+        ...
+
+    async def recent_contacts(self, tenant_id: str, customer_key: str, since: datetime,
+                              before: datetime, exclude_conversation: str) -> list[Contact]:
+        ...
+
+    async def save_and_commit(self, conversation: StoredConversation, turn_id: str | None,
+                              decision: Mapping[str, Any], at: datetime) -> None:
+        """`Tx.save_turn_state`, then commit."""
+        ...
+
+
+class TurnStore(Protocol):
+    def turn(self) -> AbstractAsyncContextManager[TurnTx]:
+        """A turn's transaction, rolled back on exit unless `save_and_commit` ran."""
+        ...
+
+    async def aclose(self) -> None: ...
 
 
 class Clock(Protocol):

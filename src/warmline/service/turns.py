@@ -22,7 +22,7 @@ from warmline.core.handoff import (
 )
 from warmline.core.policy import Policy
 from warmline.service.dispatch import Dispatcher
-from warmline.service.ports import Clock, Store, StoredConversation, Tx
+from warmline.service.ports import Clock, Store, StoredConversation, TurnStore, Tx
 from warmline.service.tenants import TenantService, new_id
 
 #: The conversation fields a first POST may carry (SPEC §5).
@@ -53,13 +53,11 @@ class TurnService:
         Raises:
             ConversationError: bad turns or conversation fields, each located.
         """
-        raw_turns: list[Any] = body.get("turns")  # type: ignore[assignment]  # checked next
-        parse_turns(raw_turns, path="$.turns")  # validate before touching storage
+        raw_turns, last_id = _new_turns(body)
         decider = self.tenants.decider_for(tenant)
         now = self.clock.now()
         with self.store.transaction() as tx:
             tx.lock_conversation(tenant.id, conversation_id)  # concurrent posts lose nothing
-            last_id = _last_turn_id(raw_turns)
             found, earlier = tx.load_turn_state(tenant.id, conversation_id, last_id)
             if earlier is not None:
                 return dict(earlier)
@@ -72,6 +70,33 @@ class TurnService:
                 result, stored = self._decide(tx, decider_ctx=(decider, tenant),
                                               stored=stored, conversation=conversation)
             tx.save_turn_state(replace(stored, updated_at=now), last_id, result, now)
+        return result
+
+    async def post_turns_async(self, tenant: Tenant, conversation_id: str,
+                               body: Mapping[str, Any], turns: TurnStore
+                               ) -> dict[str, Any] | None:
+        """`post_turns` on the event loop, for the turns that only store and decide (nearly
+        all): None, with nothing written, when this turn escalates or its conversation has
+        already — then `post_turns` must run (handoffs, routing and events stay there)."""
+        raw_turns, last_id = _new_turns(body)
+        decider = self.tenants.decider_for(tenant)
+        now = self.clock.now()
+        async with turns.turn() as tx:
+            found, earlier = await tx.load(tenant.id, conversation_id, last_id)
+            if earlier is not None:
+                return dict(earlier)
+            stored = self._merge(found, tenant, conversation_id, body, raw_turns)
+            if stored.handoff_id is not None:
+                return None
+            conversation = parse_conversation(stored.data, source=f"conversation {conversation_id}")
+            window = _contact_window(decider.policy, stored, conversation, now)
+            history = [] if window is None else await tx.recent_contacts(
+                tenant.id, stored.customer_key or "", *window, conversation.id)
+            decision = decider.decide(conversation, now=now, history=history)
+            if decision.is_handoff:
+                return None
+            result = decision.to_dict()
+            await tx.save_and_commit(replace(stored, updated_at=now), last_id, result, now)
         return result
 
     def _merge(self, stored: StoredConversation | None, tenant: Tenant, conversation_id: str,
@@ -96,12 +121,9 @@ class TurnService:
                 conversation: Conversation) -> tuple[dict[str, Any], StoredConversation]:
         decider, tenant = decider_ctx
         now = self.clock.now()
-        at = conversation.last_time() or now
-        history = []
-        if stored.customer_key:
-            window = decider.policy.defaults.repeat_window_days
-            history = tx.recent_contacts(tenant.id, stored.customer_key,
-                                         at - timedelta(days=window), at, conversation.id)
+        window = _contact_window(decider.policy, stored, conversation, now)
+        history = [] if window is None else tx.recent_contacts(
+            tenant.id, stored.customer_key or "", *window, conversation.id)
         reps = None
 
         def has_free_rep(queue: str) -> bool:
@@ -175,6 +197,22 @@ def hold_estimate(tx: Tx, tenant: Tenant, handoff: Handoff, policy: Policy) -> d
                 if r.status is not RepStatus.OFFLINE and has_skills(r, skills)) or 1
     return {"position": ahead + 1,
             "estimated_wait_seconds": round((ahead + 1) * handle / staff)}
+
+
+def _contact_window(policy: Policy, stored: StoredConversation, conversation: Conversation,
+                    now: datetime) -> tuple[datetime, datetime] | None:
+    """The span whose earlier contacts count as repeats; None for an unknown customer."""
+    if not stored.customer_key:
+        return None
+    at = conversation.last_time() or now
+    return at - timedelta(days=policy.defaults.repeat_window_days), at
+
+
+def _new_turns(body: Mapping[str, Any]) -> tuple[list[Any], str | None]:
+    """The request's turns, validated before storage is touched, and the last one's id."""
+    raw_turns: list[Any] = body.get("turns")  # type: ignore[assignment]  # checked next
+    parse_turns(raw_turns, path="$.turns")
+    return raw_turns, _last_turn_id(raw_turns)
 
 
 def _last_turn_id(raw_turns: Sequence[Any]) -> str | None:

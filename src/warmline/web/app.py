@@ -102,6 +102,8 @@ def create_app(services: Services, *, sweep: bool = True) -> FastAPI:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if services.fast_turns is not None:
+                await services.fast_turns.aclose()
 
     app = WarmlineApp(title="Warmline", version=__version__, lifespan=lifespan,
                   description="Decide when, where and how an AI agent hands a customer to a "

@@ -7,8 +7,10 @@ FastAPI would refuse — falls through to the full app unchanged.
 
 On SQLite (and the in-memory store) the turn runs on the event loop: writes are serialized
 by the store's writer lock anyway, and the hop to a worker thread and back cost more than
-the transaction. On PostgreSQL it runs in a worker thread, so the loop keeps serving while
-a transaction waits on the network."""
+the transaction. On PostgreSQL a turn that only stores and decides runs on the loop too,
+through psycopg's async connections (`TurnService.post_turns_async`, two round trips); one
+that escalates — or joins an escalated conversation — runs in a worker thread, where routing,
+handoffs and events are written in the same transaction."""
 
 from __future__ import annotations
 
@@ -100,9 +102,13 @@ class HotPath:
         if not isinstance(data, dict):
             raise InvalidInput([Problem("expected an object with `turns`", path="$")])
         check_sizes(data, svc)
+        result = None
         if self.inline:
             result = svc.turns.post_turns(tenant, conversation_id, data)
-        else:
+        elif svc.fast_turns is not None:  # None: this turn escalates, or its conversation has
+            result = await svc.turns.post_turns_async(tenant, conversation_id, data,
+                                                      svc.fast_turns)
+        if result is None:
             result = await anyio.to_thread.run_sync(
                 svc.turns.post_turns, tenant, conversation_id, data, limiter=self._threads())
         if "handoff_id" in result:  # only then did the turn write events for desk streams

@@ -292,7 +292,11 @@ def test_the_database_down_is_503_with_retry_after_both_ways(
         def down(*_args: Any) -> Any:
             raise error
 
+        async def down_async(*_args: Any) -> Any:
+            raise error
+
         monkeypatch.setattr(side.services.turns, "post_turns", down)
+        monkeypatch.setattr(side.services.turns, "post_turns_async", down_async)
         got = answer(side.post("c-1", {"turns": [turn()]}))
         assert side.served == (["c-1"] if side.lean else [])
         return got

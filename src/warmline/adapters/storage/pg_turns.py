@@ -1,0 +1,220 @@
+"""The hot path's PostgreSQL transaction on the event loop: psycopg's async connections, no
+worker threads, two round trips per turn.
+
+A turn through `SqlStore` costs five round trips (BEGIN, the conversation lock, the load,
+the save, COMMIT), each through SQLAlchemy and a worker thread whose return fights the event
+loop for the GIL. Here the statements go as two simple-protocol messages, with parameters
+bound client-side by psycopg (quoted by libpq's rules, never by string formatting):
+
+1. ``BEGIN; SELECT pg_advisory_xact_lock(...); SELECT <conversation + this turn's decision>``
+   — PostgreSQL runs them in order, so the load's READ COMMITTED snapshot is taken after
+   the lock is held and sees what the lock's previous holder committed;
+2. ``INSERT ... ON CONFLICT DO UPDATE (the conversation) [+ the turn's decision]; COMMIT``.
+
+The lock and the rows are the ones `SqlStore` uses (statements.CONVERSATION_LOCK, the same
+key), so this path and the threaded one exclude each other on a conversation. Errors from
+the connection become the retryable `AdapterError` every other path raises (503 +
+Retry-After); a connection that failed, or whose transaction did not finish, is closed, never
+reused."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Json
+from sqlalchemy.engine import URL
+
+from warmline.core.conversation import Contact
+from warmline.core.errors import AdapterError
+from warmline.service.ports import StoredConversation
+
+from .engine import _PG_CONNECT_ARGS, POOL_TIMEOUT, STATEMENT_TIMEOUT_MS
+from .records import as_utc, contact_reason, dumps, started_at
+from .statements import CONVERSATION_LOCK
+
+#: Connections (so turns in flight) per worker process. Unlike threads, more in flight cost
+#: no GIL handoffs; 4 keep two cores' worth of round trips overlapped (docs/scaling.md).
+CONNECTIONS = 4
+
+_BEGIN_AND_LOAD = (
+    "BEGIN; "
+    "SELECT pg_advisory_xact_lock(%(namespace)s, hashtext(%(key)s)); "
+    "SELECT c.data, c.customer_key, c.handoff_id, c.updated_at, "
+    "(SELECT d.decision FROM decisions d WHERE d.tenant_id = c.tenant_id "
+    "AND d.conversation_id = c.id AND d.turn_id = %(turn_id)s) "
+    "FROM conversations c WHERE c.tenant_id = %(tenant_id)s AND c.id = %(id)s")
+_UPSERT = (
+    "INSERT INTO conversations (tenant_id, id, data, customer_key, handoff_id, started_at, "
+    "updated_at) VALUES (%(tenant_id)s, %(id)s, %(data)s, %(customer_key)s, %(handoff_id)s, "
+    "%(started_at)s, %(updated_at)s) ON CONFLICT (tenant_id, id) DO UPDATE SET "
+    "data = excluded.data, customer_key = excluded.customer_key, "
+    "handoff_id = excluded.handoff_id, started_at = excluded.started_at, "
+    "updated_at = excluded.updated_at")
+_SAVE_DECISION = (
+    "INSERT INTO decisions (tenant_id, conversation_id, turn_id, decision, created_at) "
+    "VALUES (%(tenant_id)s, %(id)s, %(turn_id)s, %(decision)s, %(created_at)s) "
+    "ON CONFLICT DO NOTHING")
+_RECENT_CONTACTS = (
+    "SELECT c.started_at, c.handoff_id, h.decision FROM conversations c "
+    "LEFT OUTER JOIN handoffs h ON h.tenant_id = c.tenant_id AND h.id = c.handoff_id "
+    "WHERE c.tenant_id = %(tenant_id)s AND c.customer_key = %(customer_key)s "
+    "AND c.id != %(exclude)s AND c.started_at >= %(since)s AND c.started_at < %(before)s "
+    "ORDER BY c.started_at")
+
+
+def conninfo(url: URL) -> tuple[str, dict[str, Any]]:
+    """libpq's connection string for a SQLAlchemy URL, and the connect options it lacks
+    (a URL's own connect_timeout or keepalive setting wins, as in `make_engine`)."""
+    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return plain, {k: v for k, v in _PG_CONNECT_ARGS.items() if k not in url.query}
+
+
+def _unavailable(err: Exception) -> AdapterError:
+    first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+    return AdapterError(f"the database is unavailable: {first}", retryable=True)
+
+
+Connect = Callable[[], Awaitable["psycopg.AsyncConnection[Any]"]]
+
+
+class PgTurnTx:
+    """One turn's transaction; see `warmline.service.ports.TurnTx`."""
+
+    def __init__(self, connection: psycopg.AsyncConnection[Any], *, reused: bool,
+                 connect: Connect) -> None:
+        self.connection = connection
+        self._cursor = psycopg.AsyncClientCursor(connection)
+        self._reused = reused
+        self._connect = connect
+        self.done = False
+
+    async def load(self, tenant_id: str, conversation_id: str, turn_id: str | None
+                   ) -> tuple[StoredConversation | None, Mapping[str, Any] | None]:
+        params = {"namespace": CONVERSATION_LOCK, "key": f"{tenant_id}\x1f{conversation_id}",
+                  "tenant_id": tenant_id, "id": conversation_id, "turn_id": turn_id}
+        try:
+            await self._cursor.execute(_BEGIN_AND_LOAD, params)
+        except psycopg.OperationalError:
+            if not self._reused:
+                raise
+            # A pooled connection may have died with a database restart: nothing was
+            # written yet, so try once more on a new one (the threaded path pings instead).
+            await _close_quietly(self.connection)
+            self.connection = await self._connect()
+            self._cursor = psycopg.AsyncClientCursor(self.connection)
+            self._reused = False
+            await self._cursor.execute(_BEGIN_AND_LOAD, params)
+        self._cursor.nextset()  # past BEGIN's and the lock's results
+        self._cursor.nextset()
+        row = await self._cursor.fetchone()
+        if row is None:
+            return None, None
+        data, customer_key, handoff_id, updated_at, earlier = row
+        return StoredConversation(
+            tenant_id, conversation_id, data, customer_key, handoff_id,
+            None if updated_at is None else updated_at.astimezone(UTC)), earlier
+
+    async def recent_contacts(self, tenant_id: str, customer_key: str, since: datetime,
+                              before: datetime, exclude_conversation: str) -> list[Contact]:
+        await self._cursor.execute(_RECENT_CONTACTS, {
+            "tenant_id": tenant_id, "customer_key": customer_key,
+            "exclude": exclude_conversation, "since": as_utc(since), "before": as_utc(before)})
+        return [Contact(at=at.astimezone(UTC), handoff=handoff_id is not None,
+                        reason=contact_reason(decision))
+                for at, handoff_id, decision in await self._cursor.fetchall()]
+
+    async def save_and_commit(self, conversation: StoredConversation, turn_id: str | None,
+                              decision: Mapping[str, Any], at: datetime) -> None:
+        values = {
+            "tenant_id": conversation.tenant_id, "id": conversation.id,
+            "data": Json(conversation.data, dumps=dumps),
+            "customer_key": conversation.customer_key, "handoff_id": conversation.handoff_id,
+            "started_at": started_at(conversation.data, conversation.updated_at),
+            "updated_at": (None if conversation.updated_at is None
+                           else as_utc(conversation.updated_at))}
+        query = _UPSERT
+        if turn_id is not None:  # the first decision for a turn wins
+            values.update(turn_id=turn_id, decision=Json(decision, dumps=dumps),
+                          created_at=as_utc(at))
+            query += "; " + _SAVE_DECISION
+        await self._cursor.execute(query + "; COMMIT", values)
+        self.done = True
+
+
+class PgTurnStore:
+    """A few async connections per worker process, made on first use on the running loop;
+    see `warmline.service.ports.TurnStore`."""
+
+    def __init__(self, url: URL, *, connections: int = CONNECTIONS) -> None:
+        self._conninfo, self._connect_args = conninfo(url)
+        self._size = connections
+        self._idle: list[psycopg.AsyncConnection[Any]] = []
+        self._slots: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[PgTurnTx]:
+        """A transaction on a pooled connection: rolled back unless `save_and_commit` ran.
+        A database error, a cancelled request or a connection left mid-transaction closes
+        the connection; the next turn opens a fresh one."""
+        loop = asyncio.get_running_loop()
+        if self._slots is None or loop is not self._loop:  # connections belong to a loop
+            await self.aclose()
+            self._loop, self._slots = loop, asyncio.Semaphore(self._size)
+        try:
+            await asyncio.wait_for(self._slots.acquire(), POOL_TIMEOUT)
+        except TimeoutError as err:
+            raise AdapterError(f"no database connection free in {POOL_TIMEOUT:g} s",
+                               retryable=True) from err
+        tx: PgTurnTx | None = None
+        try:
+            reused = bool(self._idle)
+            tx = PgTurnTx(self._idle.pop() if reused else await self._connect(),
+                          reused=reused, connect=self._connect)
+            try:
+                yield tx
+            except psycopg.Error as err:
+                raise _unavailable(err) from err
+            except Exception:  # bad input found mid-turn: the connection stays usable
+                await _rollback(tx.connection)
+                raise
+            if not tx.done:
+                await _rollback(tx.connection)
+        finally:  # also on cancellation, when the transaction's state is unknown
+            if tx is not None and (tx.connection.closed or tx.connection.info.transaction_status
+                                   != psycopg.pq.TransactionStatus.IDLE):
+                await _close_quietly(tx.connection)
+            elif tx is not None:
+                self._idle.append(tx.connection)
+            self._slots.release()
+
+    async def _connect(self) -> psycopg.AsyncConnection[Any]:
+        try:
+            connection = await psycopg.AsyncConnection.connect(
+                self._conninfo, autocommit=True, **self._connect_args)
+            await connection.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
+        except psycopg.Error as err:
+            raise _unavailable(err) from err
+        return connection
+
+    async def aclose(self) -> None:
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            await _close_quietly(connection)
+
+
+async def _rollback(connection: psycopg.AsyncConnection[Any]) -> None:
+    """Roll back; if that fails the connection is left mid-transaction and gets closed."""
+    with contextlib.suppress(psycopg.Error):
+        await connection.execute("ROLLBACK")
+
+
+async def _close_quietly(connection: psycopg.AsyncConnection[Any]) -> None:
+    with contextlib.suppress(Exception):
+        await connection.close()
+

@@ -1,0 +1,256 @@
+"""The event-loop turn path on PostgreSQL (`PgTurnStore`, `TurnService.post_turns_async`):
+same answers and rows as the threaded path, nothing written when it hands over, no turn lost
+to concurrent posters on either path, and a dead connection or database is a retryable
+error, never a hang or a poisoned pool."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from warmline.adapters.storage.pg_turns import PgTurnStore
+from warmline.adapters.storage.sql import SqlStore
+from warmline.bootstrap import Services, build_services
+from warmline.config import Settings
+from warmline.core.errors import AdapterError, ConversationError
+
+pytestmark = pytest.mark.postgres
+
+AT = "2026-11-24T15:00:{:02d}+00:00"
+
+
+def turn(text: str, n: int = 0, **extra: Any) -> dict[str, Any]:
+    return {"speaker": "customer", "text": text, "at": AT.format(n), **extra}
+
+
+@pytest.fixture
+def services(pg_url: str, emptier: Callable[[SqlStore], None]) -> Iterator[Services]:
+    made = build_services(Settings(db=pg_url, policy="saas"))
+    emptier(made.store)  # type: ignore[arg-type]
+    yield made
+    made.close()
+
+
+def fast(services: Services) -> PgTurnStore:
+    store = services.fast_turns
+    assert isinstance(store, PgTurnStore)
+    return store
+
+
+def post_async(services: Services, conv: str, body: dict[str, Any]) -> Any:
+    tenant = services.tenants.ensure_tenant("acme")
+
+    async def go() -> Any:
+        try:
+            return await services.turns.post_turns_async(tenant, conv, body, fast(services))
+        finally:
+            await fast(services).aclose()
+
+    return asyncio.run(go())
+
+
+def stored(services: Services, conv: str) -> dict[str, Any] | None:
+    tenant = services.tenants.ensure_tenant("acme")
+    with services.store.read() as tx:
+        found = tx.get_conversation(tenant.id, conv)
+    return None if found is None else dict(found.data)
+
+
+def test_a_plain_turn_is_stored_and_decided_as_the_threaded_path_does(
+        services: Services) -> None:
+    tenant = services.tenants.ensure_tenant("acme")
+    bodies: list[dict[str, Any]] = [
+        {"customer": {"id": "cust-9", "name": "Ana"}, "channel": "chat",
+         "turns": [turn("My invoice looks wrong this month", 0, id="t-1")]},
+        {"turns": [turn("when does the hold drop off?", 5, id="t-2")]}]
+    answers = [post_async(services, "fast", body) for body in bodies]
+    expected = [services.turns.post_turns(tenant, "slow", body) for body in bodies]
+    for got, want in zip(answers, expected, strict=True):
+        assert got is not None
+        assert {**got, "conversation_id": "x", "latency_ms": 0} == {
+            **want, "conversation_id": "x", "latency_ms": 0}
+    fast_row, slow_row = stored(services, "fast"), stored(services, "slow")
+    assert fast_row is not None
+    assert slow_row is not None
+    assert {**fast_row, "id": "x"} == {**slow_row, "id": "x"}
+    assert [t["text"] for t in fast_row["turns"]] == [
+        "My invoice looks wrong this month", "when does the hold drop off?"]
+    with services.store.read() as tx:  # the customer key and the decisions, as stored
+        found = tx.get_conversation(tenant.id, "fast")
+        assert found is not None
+        assert found.customer_key == "id:cust-9"
+        assert tx.find_decision(tenant.id, "fast", "t-2") == answers[1]
+
+
+def test_a_retried_turn_returns_the_first_decision_and_stores_nothing_twice(
+        services: Services) -> None:
+    body = {"turns": [turn("what is my balance?", 1, id="t-1")]}
+    first = post_async(services, "c", body)
+    again = post_async(services, "c", body)
+    assert first == again
+    found = stored(services, "c")
+    assert found is not None
+    assert len(found["turns"]) == 1
+
+
+def test_an_escalating_turn_is_handed_over_with_nothing_written(services: Services) -> None:
+    tenant = services.tenants.ensure_tenant("acme")
+    post_async(services, "c", {"turns": [turn("hi there", 0, id="t-0")]})
+    cancel = {"turns": [turn("I want to cancel my account, get me a human", 3, id="t-1")]}
+    assert post_async(services, "c", cancel) is None
+    found = stored(services, "c")
+    assert found is not None
+    assert len(found["turns"]) == 1
+    decision = services.turns.post_turns(tenant, "c", cancel)  # the threaded path
+    assert decision["action"] in ("escalate", "hold", "callback")
+    assert "handoff_id" in decision
+    later = {"turns": [turn("hello?", 9, id="t-2")]}
+    assert post_async(services, "c", later) is None  # an escalated conversation goes the full way
+    assert post_async(services, "c", cancel) == decision  # a retry is still answered here
+
+
+def test_bad_input_mid_turn_rolls_back_and_keeps_the_connection(services: Services) -> None:
+    tenant = services.tenants.ensure_tenant("acme")
+    store = fast(services)
+
+    async def go() -> int:
+        bad = {"channel": "fax", "turns": [turn("hi")]}
+        with pytest.raises(ConversationError):
+            await services.turns.post_turns_async(tenant, "c", bad, store)
+        await services.turns.post_turns_async(tenant, "c", {"turns": [turn("hi")]}, store)
+        idle = len(store._idle)
+        await store.aclose()
+        return idle
+
+    assert asyncio.run(go()) == 1  # one connection, reused after the rollback
+    assert stored(services, "c") is not None
+
+
+def test_posters_on_both_paths_lose_no_turn(services: Services, pg_url: str) -> None:
+    """Async posters on one loop and threaded posters at once, 10 rounds on one
+    conversation each: every turn is stored (both paths take the same advisory lock)."""
+    tenant = services.tenants.ensure_tenant("acme")
+    other = build_services(Settings(db=pg_url, policy="saas"))
+
+    async def round_(r: int) -> None:
+        cid = f"race-{r}"
+        bodies = [{"turns": [turn(f"question {i} about my invoice", i, id=f"r{r}-{i}")]}
+                  for i in range(6)]
+        threaded = [asyncio.to_thread(other.turns.post_turns, tenant, cid, b)
+                    for b in bodies[:2]]
+        looped = [services.turns.post_turns_async(tenant, cid, b, fast(services))
+                  for b in bodies[2:]]
+        await asyncio.gather(*threaded, *looped)
+
+    async def go() -> None:
+        for r in range(10):
+            await round_(r)
+        await fast(services).aclose()
+
+    try:
+        asyncio.run(go())
+    finally:
+        other.close()
+    for r in range(10):
+        found = stored(services, f"race-{r}")
+        assert found is not None
+        assert sorted(t["id"] for t in found["turns"]) == sorted(f"r{r}-{i}" for i in range(6))
+
+
+def _terminate_backends(services: Services) -> int:
+    """Kill this schema's other sessions, as a database restart would."""
+    with services.store.engine.begin() as connection:  # type: ignore[attr-defined]
+        return int(connection.execute(sa.text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE pid <> pg_backend_pid() AND datname = current_database() "
+            "AND application_name = 'warmline-test-victim'")).scalar() or 0)
+
+
+def test_a_connection_killed_between_turns_is_replaced_without_an_error(
+        services: Services, pg_url: str) -> None:
+    tenant = services.tenants.ensure_tenant("acme")
+    victim = PgTurnStore(sa.engine.make_url(pg_url).update_query_dict(
+        {"application_name": "warmline-test-victim"}))
+
+    async def go() -> list[Any]:
+        first = await services.turns.post_turns_async(tenant, "c", {"turns": [turn("a", 1)]},
+                                                      victim)
+        killed = await asyncio.to_thread(_terminate_backends, services)
+        second = await services.turns.post_turns_async(tenant, "c", {"turns": [turn("b", 2)]},
+                                                       victim)
+        await victim.aclose()
+        return [first, killed, second]
+
+    first, killed, second = asyncio.run(go())
+    assert killed == 1
+    assert first is not None
+    assert second is not None
+    found = stored(services, "c")
+    assert found is not None
+    assert [t["text"] for t in found["turns"]] == ["a", "b"]
+
+
+def test_a_connection_killed_mid_turn_is_a_retryable_error_and_is_dropped(
+        services: Services, pg_url: str) -> None:
+    tenant = services.tenants.ensure_tenant("acme")
+    victim = PgTurnStore(sa.engine.make_url(pg_url).update_query_dict(
+        {"application_name": "warmline-test-victim"}))
+
+    async def go() -> int:
+        async with victim.turn() as tx:  # warm one connection up
+            await tx.load(tenant.id, "c", None)
+        async def killed_mid_turn() -> None:
+            async with victim.turn() as tx:
+                await tx.load(tenant.id, "c", None)  # inside the transaction now
+                await asyncio.to_thread(_terminate_backends, services)
+                await tx.recent_contacts(tenant.id, "k", *_span(), "c")
+
+        with pytest.raises(AdapterError) as caught:
+            await killed_mid_turn()
+        assert caught.value.retryable
+        dropped = len(victim._idle)
+        ok = await services.turns.post_turns_async(tenant, "c", {"turns": [turn("a", 1)]},
+                                                   victim)
+        assert ok is not None
+        await victim.aclose()
+        return dropped
+
+    assert asyncio.run(go()) == 0
+
+
+def _span() -> tuple[Any, Any]:
+    from datetime import UTC, datetime, timedelta
+    now = datetime.now(UTC)
+    return now - timedelta(days=7), now
+
+
+def test_an_unreachable_database_is_a_retryable_error() -> None:
+    store = PgTurnStore(sa.engine.make_url(
+        "postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=2"))
+
+    async def go() -> AdapterError:
+        async def load() -> None:
+            async with store.turn() as tx:
+                await tx.load("t", "c", None)
+
+        with pytest.raises(AdapterError) as caught:
+            await load()
+        return caught.value
+
+    err = asyncio.run(go())
+    assert err.retryable
+    assert "the database is unavailable" in str(err)
+
+
+def test_psycopg_binds_values_never_splices_them(services: Services) -> None:
+    """Quotes, backslashes and SQL in ids and text are stored verbatim."""
+    nasty = "x'); DROP TABLE conversations; --\\"
+    answer = post_async(services, nasty, {"turns": [turn(nasty, 1, id=nasty)]})
+    assert answer is not None
+    found = stored(services, nasty)
+    assert found is not None
+    assert found["turns"][0]["text"] == nasty
