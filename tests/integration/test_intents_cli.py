@@ -138,6 +138,17 @@ def test_a_single_label_is_invalid_input(
     assert "at least two distinct labels" in stderr
 
 
+def test_predict_with_the_bundled_model(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+) -> None:
+    given = write(tmp_path / "in.csv", "text\nI want to cancel my subscription\n"
+                  "can I talk to a real person\nwhat time is it in tokyo\n")
+    code, stdout, _ = cli(monkeypatch, capsys, "predict", "bundled", given)
+    assert code == 0
+    labels = [r["label"] for r in csv.DictReader(io.StringIO(stdout))]
+    assert labels == ["cancel", "talk-to-human", "oos"]
+
+
 def test_predict_with_a_missing_model_or_input_exits_1(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
     data_csv: Path, tmp_path: Path,

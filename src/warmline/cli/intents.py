@@ -16,7 +16,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from warmline.adapters.intent_files import ModelCard, load_model, save_model
+from warmline.adapters.intent_files import (
+    ModelCard,
+    load_bundled_model,
+    load_model,
+    save_model,
+)
 from warmline.cli.console import err_console
 from warmline.core.errors import InvalidInput, Problem
 from warmline.service.intent_training import (
@@ -72,9 +77,15 @@ def train_command(
     _print_summary(trained, written)
 
 
+#: The MODEL argument that names Warmline's default model (a file of that name wins).
+BUNDLED = "bundled"
+
+
 @intents_app.command("predict")
 def predict_command(
-    model: Annotated[Path, typer.Argument(metavar="MODEL", help="A model file from `train`.")],
+    model: Annotated[Path, typer.Argument(
+        metavar="MODEL", help="A model file from `train`, or `bundled` for the default model "
+        "(cancel, talk-to-human, billing, scheduling, complaint, oos).")],
     input_csv: Annotated[Path, typer.Argument(metavar="INPUT.csv",
                                               help="Rows with a text column.")],
     out: Annotated[Path | None, typer.Option(
@@ -86,7 +97,8 @@ def predict_command(
 
     Existing label and confidence columns are overwritten.
     """
-    classifier = load_model(model)
+    bundled = str(model) == BUNDLED and not model.exists()
+    classifier = load_bundled_model() if bundled else load_model(model)
     header, rows = read_csv(input_csv, required=("text",))
     predictions = classifier.predict_many([fields["text"] for _, fields in rows])
     columns = header + [name for name in ("label", "confidence") if name not in header]
