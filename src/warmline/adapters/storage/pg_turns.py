@@ -38,7 +38,8 @@ from .records import as_utc, contact_reason, dumps, started_at
 from .statements import CONVERSATION_LOCK
 
 #: Connections (so turns in flight) per worker process. Unlike threads, more in flight cost
-#: no GIL handoffs; 4 keep two cores' worth of round trips overlapped (docs/scaling.md).
+#: no GIL handoffs; measured with 2 workers, 2, 4 and 8 gave the same rate and CPU within
+#: the machine's noise (docs/scaling.md, session 5), so 4: few backends, some overlap.
 CONNECTIONS = 4
 
 _BEGIN_AND_LOAD = (
