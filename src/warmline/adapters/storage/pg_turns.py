@@ -11,23 +11,26 @@ bound client-side by psycopg (quoted by libpq's rules, never by string formattin
    the lock is held and sees what the lock's previous holder committed;
 2. ``INSERT ... ON CONFLICT DO UPDATE (the conversation) [+ the turn's decision]; COMMIT``.
 
-The lock and the rows are the ones `SqlStore` uses (statements.CONVERSATION_LOCK, the same
-key), so this path and the threaded one exclude each other on a conversation. Errors from
-the connection become the retryable `AdapterError` every other path raises (503 +
-Retry-After); a connection that failed, or whose transaction did not finish, is closed, never
-reused."""
+The statements are `SqlStore`'s own (`statements.py`, compiled once for psycopg's
+placeholders), so this path and the threaded one take the same conversation lock and
+write the same rows. Errors from the connection become the retryable `AdapterError` every
+other path raises (503 + Retry-After); a connection that failed, or whose transaction did
+not finish, is closed, never reused."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 from psycopg.types.json import Json
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
 
 from warmline.core.conversation import Contact
 from warmline.core.errors import AdapterError
@@ -35,37 +38,44 @@ from warmline.service.ports import StoredConversation
 
 from .engine import _PG_CONNECT_ARGS, POOL_TIMEOUT, STATEMENT_TIMEOUT_MS
 from .records import as_utc, contact_reason, dumps, started_at
-from .statements import CONVERSATION_LOCK
+from .statements import statements
 
 #: Connections (so turns in flight) per worker process. Unlike threads, more in flight cost
 #: no GIL handoffs; measured with 2 workers, 2, 4 and 8 gave the same rate and CPU within
 #: the machine's noise (docs/scaling.md, session 5), so 4: few backends, some overlap.
 CONNECTIONS = 4
 
-_BEGIN_AND_LOAD = (
-    "BEGIN; "
-    "SELECT pg_advisory_xact_lock(%(namespace)s, hashtext(%(key)s)); "
-    "SELECT c.data, c.customer_key, c.handoff_id, c.updated_at, "
-    "(SELECT d.decision FROM decisions d WHERE d.tenant_id = c.tenant_id "
-    "AND d.conversation_id = c.id AND d.turn_id = %(turn_id)s) "
-    "FROM conversations c WHERE c.tenant_id = %(tenant_id)s AND c.id = %(id)s")
-_UPSERT = (
-    "INSERT INTO conversations (tenant_id, id, data, customer_key, handoff_id, started_at, "
-    "updated_at) VALUES (%(tenant_id)s, %(id)s, %(data)s, %(customer_key)s, %(handoff_id)s, "
-    "%(started_at)s, %(updated_at)s) ON CONFLICT (tenant_id, id) DO UPDATE SET "
-    "data = excluded.data, customer_key = excluded.customer_key, "
-    "handoff_id = excluded.handoff_id, started_at = excluded.started_at, "
-    "updated_at = excluded.updated_at")
-_SAVE_DECISION = (
-    "INSERT INTO decisions (tenant_id, conversation_id, turn_id, decision, created_at) "
-    "VALUES (%(tenant_id)s, %(id)s, %(turn_id)s, %(decision)s, %(created_at)s) "
-    "ON CONFLICT DO NOTHING")
-_RECENT_CONTACTS = (
-    "SELECT c.started_at, c.handoff_id, h.decision FROM conversations c "
-    "LEFT OUTER JOIN handoffs h ON h.tenant_id = c.tenant_id AND h.id = c.handoff_id "
-    "WHERE c.tenant_id = %(tenant_id)s AND c.customer_key = %(customer_key)s "
-    "AND c.id != %(exclude)s AND c.started_at >= %(since)s AND c.started_at < %(before)s "
-    "ORDER BY c.started_at")
+
+
+@dataclass(frozen=True, slots=True)
+class _Sql:
+    """The threaded path's own statements (`statements.py`), compiled once for psycopg's
+    `%(name)s` placeholders: one source for the SQL, the lock key and the column lists."""
+
+    begin_and_load: str
+    save_and_commit: str
+    save_with_decision_and_commit: str
+    recent_contacts: str
+    defaults: Mapping[str, Any]
+    """Values SQLAlchemy bound itself (the lock's namespace)."""
+
+
+@cache
+def _sql() -> _Sql:
+    dialect = make_url("postgresql+psycopg://").get_dialect()()
+    s = statements("postgresql")
+    defaults: dict[str, Any] = {}
+
+    def text(statement: Any) -> str:
+        compiled = statement.compile(dialect=dialect)
+        defaults.update((k, v) for k, v in compiled.params.items() if v is not None)
+        return str(compiled)
+
+    return _Sql(
+        begin_and_load=f"BEGIN; {text(s.lock_conversation)}; {text(s.load_turn_state)}",
+        save_and_commit=f"{text(s.save_conversation)}; COMMIT",
+        save_with_decision_and_commit=f"{text(s.save_turn_state)}; COMMIT",
+        recent_contacts=text(s.recent_contacts), defaults=defaults)
 
 
 def conninfo(url: URL) -> tuple[str, dict[str, Any]]:
@@ -89,17 +99,17 @@ class PgTurnTx:
     def __init__(self, connection: psycopg.AsyncConnection[Any], *, reused: bool,
                  connect: Connect) -> None:
         self.connection = connection
-        self._cursor = psycopg.AsyncClientCursor(connection)
+        self._cursor = _cursor(connection)
         self._reused = reused
         self._connect = connect
         self.done = False
 
     async def load(self, tenant_id: str, conversation_id: str, turn_id: str | None
                    ) -> tuple[StoredConversation | None, Mapping[str, Any] | None]:
-        params = {"namespace": CONVERSATION_LOCK, "key": f"{tenant_id}\x1f{conversation_id}",
+        params = {**_sql().defaults, "key": f"{tenant_id}\x1f{conversation_id}",
                   "tenant_id": tenant_id, "id": conversation_id, "turn_id": turn_id}
         try:
-            await self._cursor.execute(_BEGIN_AND_LOAD, params)
+            await self._cursor.execute(_sql().begin_and_load, params)
         except psycopg.OperationalError:
             if not self._reused:
                 raise
@@ -107,27 +117,27 @@ class PgTurnTx:
             # written yet, so try once more on a new one (the threaded path pings instead).
             await _close_quietly(self.connection)
             self.connection = await self._connect()
-            self._cursor = psycopg.AsyncClientCursor(self.connection)
+            self._cursor = _cursor(self.connection)
             self._reused = False
-            await self._cursor.execute(_BEGIN_AND_LOAD, params)
+            await self._cursor.execute(_sql().begin_and_load, params)
         self._cursor.nextset()  # past BEGIN's and the lock's results
         self._cursor.nextset()
         row = await self._cursor.fetchone()
         if row is None:
             return None, None
-        data, customer_key, handoff_id, updated_at, earlier = row
+        updated_at = row["updated_at"]
         return StoredConversation(
-            tenant_id, conversation_id, data, customer_key, handoff_id,
-            None if updated_at is None else updated_at.astimezone(UTC)), earlier
+            tenant_id, conversation_id, row["data"], row["customer_key"], row["handoff_id"],
+            None if updated_at is None else updated_at.astimezone(UTC)), row["earlier_decision"]
 
     async def recent_contacts(self, tenant_id: str, customer_key: str, since: datetime,
                               before: datetime, exclude_conversation: str) -> list[Contact]:
-        await self._cursor.execute(_RECENT_CONTACTS, {
+        await self._cursor.execute(_sql().recent_contacts, {
             "tenant_id": tenant_id, "customer_key": customer_key,
             "exclude": exclude_conversation, "since": as_utc(since), "before": as_utc(before)})
-        return [Contact(at=at.astimezone(UTC), handoff=handoff_id is not None,
-                        reason=contact_reason(decision))
-                for at, handoff_id, decision in await self._cursor.fetchall()]
+        return [Contact(at=row["started_at"].astimezone(UTC), handoff=row["handoff_id"] is not None,
+                        reason=contact_reason(row["decision"]))
+                for row in await self._cursor.fetchall()]
 
     async def save_and_commit(self, conversation: StoredConversation, turn_id: str | None,
                               decision: Mapping[str, Any], at: datetime) -> None:
@@ -138,12 +148,12 @@ class PgTurnTx:
             "started_at": started_at(conversation.data, conversation.updated_at),
             "updated_at": (None if conversation.updated_at is None
                            else as_utc(conversation.updated_at))}
-        query = _UPSERT
+        query = _sql().save_and_commit
         if turn_id is not None:  # the first decision for a turn wins
             values.update(turn_id=turn_id, decision=Json(decision, dumps=dumps),
                           created_at=as_utc(at))
-            query += "; " + _SAVE_DECISION
-        await self._cursor.execute(query + "; COMMIT", values)
+            query = _sql().save_with_decision_and_commit
+        await self._cursor.execute(query, values)
         self.done = True
 
 
@@ -207,6 +217,12 @@ class PgTurnStore:
         idle, self._idle = self._idle, []
         for connection in idle:
             await _close_quietly(connection)
+
+
+def _cursor(connection: psycopg.AsyncConnection[Any]
+            ) -> psycopg.AsyncClientCursor[dict[str, Any]]:
+    """Client-side binding (one message may hold several statements), rows by name."""
+    return psycopg.AsyncClientCursor(connection, row_factory=dict_row)
 
 
 async def _rollback(connection: psycopg.AsyncConnection[Any]) -> None:
