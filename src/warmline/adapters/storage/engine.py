@@ -67,15 +67,18 @@ def make_engine(url: str, *, foreign_keys: bool = True, echo: bool = False) -> E
         engine = sa.create_engine(parsed, echo=echo, json_serializer=dumps)
         _configure_sqlite(engine, foreign_keys=foreign_keys)
         return engine
-    # A URL's own connect_timeout (or keepalive setting) wins over ours.
-    connect_args = {k: v for k, v in _PG_CONNECT_ARGS.items() if k not in parsed.query}
     engine = sa.create_engine(parsed, echo=echo, json_serializer=dumps, pool_size=10,
                               max_overflow=20, pool_timeout=POOL_TIMEOUT,
-                              connect_args=connect_args)
+                              connect_args=pg_connect_args(parsed))
     _ping_idle_connections(engine)
     if foreign_keys:  # i.e. not a migration, which may rightly run for minutes
         _set_statement_timeout(engine)
     return engine
+
+
+def pg_connect_args(url: URL) -> dict[str, Any]:
+    """Our connect and keepalive bounds, except where the URL sets its own (the URL wins)."""
+    return {k: v for k, v in _PG_CONNECT_ARGS.items() if k not in url.query}
 
 
 #: A pooled connection idle longer than this is pinged before use.

@@ -36,7 +36,8 @@ from warmline.core.conversation import Contact
 from warmline.core.errors import AdapterError
 from warmline.service.ports import StoredConversation
 
-from .engine import _PG_CONNECT_ARGS, POOL_TIMEOUT, STATEMENT_TIMEOUT_MS
+from . import rows
+from .engine import POOL_TIMEOUT, STATEMENT_TIMEOUT_MS, pg_connect_args
 from .records import as_utc, contact_reason, dumps, started_at
 from .statements import statements
 
@@ -44,7 +45,6 @@ from .statements import statements
 #: no GIL handoffs; measured with 2 workers, 2, 4 and 8 gave the same rate and CPU within
 #: the machine's noise (docs/scaling.md, session 5), so 4: few backends, some overlap.
 CONNECTIONS = 4
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +82,7 @@ def conninfo(url: URL) -> tuple[str, dict[str, Any]]:
     """libpq's connection string for a SQLAlchemy URL, and the connect options it lacks
     (a URL's own connect_timeout or keepalive setting wins, as in `make_engine`)."""
     plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    return plain, {k: v for k, v in _PG_CONNECT_ARGS.items() if k not in url.query}
+    return plain, pg_connect_args(url)
 
 
 def _unavailable(err: Exception) -> AdapterError:
@@ -141,13 +141,9 @@ class PgTurnTx:
 
     async def save_and_commit(self, conversation: StoredConversation, turn_id: str | None,
                               decision: Mapping[str, Any], at: datetime) -> None:
-        values = {
-            "tenant_id": conversation.tenant_id, "id": conversation.id,
-            "data": Json(conversation.data, dumps=dumps),
-            "customer_key": conversation.customer_key, "handoff_id": conversation.handoff_id,
-            "started_at": started_at(conversation.data, conversation.updated_at),
-            "updated_at": (None if conversation.updated_at is None
-                           else as_utc(conversation.updated_at))}
+        values = rows.conversation_values(conversation)  # as `SqlTx.save_turn_state`
+        values.update(data=Json(conversation.data, dumps=dumps),
+                      started_at=started_at(conversation.data, conversation.updated_at))
         query = _sql().save_and_commit
         if turn_id is not None:  # the first decision for a turn wins
             values.update(turn_id=turn_id, decision=Json(decision, dumps=dumps),
