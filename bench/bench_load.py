@@ -110,7 +110,7 @@ def database(kind: str, tmp: str) -> Iterator[tuple[str, str]]:
     admin = sa.create_engine(PG)
     with admin.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{PG}?options=-csearch_path%3D{schema}"
+    url = f"{PG}{'&' if '?' in PG else '?'}options=-csearch_path%3D{schema}"
     try:
         subprocess.run([sys.executable, "-m", "warmline", "db", "upgrade", "--db", url],
                        check=True, capture_output=True)

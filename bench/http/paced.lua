@@ -10,10 +10,12 @@ local run = os.getenv("WARMLINE_BENCH_RUN") or "r"
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("WARMLINE_BENCH_KEY")
+-- Every customer text is unique (%s: the thread and request number), so nothing the
+-- server remembers per utterance (the intent memo) sees a text twice unless it re-reads it.
 local texts = {
-  '{"turns": [{"speaker": "customer", "text": "My invoice looks wrong this month, can you check it?", "at": "2026-11-24T10:00:00-06:00"}]}',
+  '{"turns": [{"speaker": "customer", "text": "My invoice looks wrong this month, can you check it? Ref %s", "at": "2026-11-24T10:00:00-06:00"}]}',
   '{"turns": [{"speaker": "ai", "text": "I can see two charges on the 3rd; one is a pending hold.", "confidence": 0.86, "question_type": "billing", "at": "2026-11-24T10:00:03-06:00"}]}',
-  '{"turns": [{"speaker": "customer", "text": "ok, and when does the hold drop off?", "at": "2026-11-24T10:00:09-06:00"}]}',
+  '{"turns": [{"speaker": "customer", "text": "ok, and when does the hold drop off for %s?", "at": "2026-11-24T10:00:09-06:00"}]}',
   '{"turns": [{"speaker": "ai", "text": "Within three business days.", "confidence": 0.91, "question_type": "billing", "at": "2026-11-24T10:00:12-06:00"}]}',
 }
 local threads = 0
@@ -34,5 +36,5 @@ request = function()
   local conv = counter % live
   local step = (math.floor(counter / live) % #texts) + 1
   return wrk.format(nil, "/v1/conversations/" .. run .. "-" .. id .. "-" .. conv .. "/turns",
-                    nil, texts[step])
+                    nil, string.format(texts[step], id .. "-" .. counter))
 end

@@ -54,8 +54,11 @@ def serve_command(
                     access_log=access_log, timeout_graceful_shutdown=3)
         return
     from warmline.web.app import create_app
+    from warmline.web.factory import settle_heap
 
-    uvicorn.run(create_app(services), host=settings.host, port=settings.port,
+    app = create_app(services)
+    settle_heap()
+    uvicorn.run(app, host=settings.host, port=settings.port,
                 access_log=access_log, timeout_graceful_shutdown=3)
 
 

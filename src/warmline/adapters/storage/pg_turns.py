@@ -11,16 +11,22 @@ bound client-side by psycopg (quoted by libpq's rules, never by string formattin
    the lock is held and sees what the lock's previous holder committed;
 2. ``INSERT ... ON CONFLICT DO UPDATE (the conversation) [+ the turn's decision]; COMMIT``.
 
-The statements are `SqlStore`'s own (`statements.py`, compiled once for psycopg's
+The statements are `SqlStore`'s own (`statements.py`, compiled once and split at their
 placeholders), so this path and the threaded one take the same conversation lock and
-write the same rows. Errors from the connection become the retryable `AdapterError` every
-other path raises (503 + Retry-After); a connection that failed, or whose transaction did
-not finish, is closed, never reused."""
+write the same rows. Each value becomes a literal through psycopg's own adapters
+(`Transformer.as_literal`: libpq's quoting, exactly what a client-side cursor does) and the
+message goes straight to the connection: psycopg's cursor machinery, built for every kind
+of query, cost more CPU than the turn's statements needed (docs/scaling.md, session 6).
+
+Errors from the connection become the retryable `AdapterError` every other path raises
+(503 + Retry-After); a connection that failed, or whose transaction did not finish, is
+closed, never reused."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,7 +34,10 @@ from functools import cache
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.adapt import Transformer
+from psycopg.errors import error_from_result
+from psycopg.generators import execute
+from psycopg.pq import ExecStatus
 from psycopg.types.json import Json
 from sqlalchemy.engine import URL, make_url
 
@@ -47,15 +56,40 @@ from .statements import statements
 CONNECTIONS = 4
 
 
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    """SQL split once at its ``%(name)s`` placeholders; `render` fills each with a literal
+    made by psycopg's adapters for the connection (libpq's quoting), never by formatting."""
+
+    texts: tuple[bytes, ...]
+    names: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, sql: str) -> _Query:
+        parts = _PLACEHOLDER.split(sql)
+        return cls(tuple(p.replace("%%", "%").encode() for p in parts[0::2]),
+                   tuple(parts[1::2]))
+
+    def render(self, literal: Callable[[Any], bytes], params: Mapping[str, Any]) -> bytes:
+        out = [self.texts[0]]
+        for name, text in zip(self.names, self.texts[1:], strict=True):
+            out.append(literal(params[name]))
+            out.append(text)
+        return b"".join(out)
+
+
 @dataclass(frozen=True, slots=True)
 class _Sql:
-    """The threaded path's own statements (`statements.py`), compiled once for psycopg's
-    `%(name)s` placeholders: one source for the SQL, the lock key and the column lists."""
+    """The threaded path's own statements (`statements.py`), compiled once: one source for
+    the SQL, the lock key and the column lists."""
 
-    begin_and_load: str
-    save_and_commit: str
-    save_with_decision_and_commit: str
-    recent_contacts: str
+    begin_and_load: _Query
+    save_and_commit: _Query
+    save_with_decision_and_commit: _Query
+    recent_contacts: _Query
     defaults: Mapping[str, Any]
     """Values SQLAlchemy bound itself (the lock's namespace)."""
 
@@ -72,10 +106,11 @@ def _sql() -> _Sql:
         return str(compiled)
 
     return _Sql(
-        begin_and_load=f"BEGIN; {text(s.lock_conversation)}; {text(s.load_turn_state)}",
-        save_and_commit=f"{text(s.save_conversation)}; COMMIT",
-        save_with_decision_and_commit=f"{text(s.save_turn_state)}; COMMIT",
-        recent_contacts=text(s.recent_contacts), defaults=defaults)
+        begin_and_load=_Query.parse(
+            f"BEGIN; {text(s.lock_conversation)}; {text(s.load_turn_state)}"),
+        save_and_commit=_Query.parse(f"{text(s.save_conversation)}; COMMIT"),
+        save_with_decision_and_commit=_Query.parse(f"{text(s.save_turn_state)}; COMMIT"),
+        recent_contacts=_Query.parse(text(s.recent_contacts)), defaults=defaults)
 
 
 def conninfo(url: URL) -> tuple[str, dict[str, Any]]:
@@ -99,7 +134,6 @@ class PgTurnTx:
     def __init__(self, connection: psycopg.AsyncConnection[Any], *, reused: bool,
                  connect: Connect) -> None:
         self.connection = connection
-        self._cursor = _cursor(connection)
         self._reused = reused
         self._connect = connect
         self.done = False
@@ -109,7 +143,7 @@ class PgTurnTx:
         params = {**_sql().defaults, "key": f"{tenant_id}\x1f{conversation_id}",
                   "tenant_id": tenant_id, "id": conversation_id, "turn_id": turn_id}
         try:
-            await self._cursor.execute(_sql().begin_and_load, params)
+            found = await self._rows(_sql().begin_and_load, params)
         except psycopg.OperationalError:
             if not self._reused:
                 raise
@@ -117,12 +151,9 @@ class PgTurnTx:
             # written yet, so try once more on a new one (the threaded path pings instead).
             await _close_quietly(self.connection)
             self.connection = await self._connect()
-            self._cursor = _cursor(self.connection)
             self._reused = False
-            await self._cursor.execute(_sql().begin_and_load, params)
-        self._cursor.nextset()  # past BEGIN's and the lock's results
-        self._cursor.nextset()
-        row = await self._cursor.fetchone()
+            found = await self._rows(_sql().begin_and_load, params)
+        row = found[0] if found else None  # the load's rows: the last of the three results
         if row is None:
             return None, None
         updated_at = row["updated_at"]
@@ -132,12 +163,12 @@ class PgTurnTx:
 
     async def recent_contacts(self, tenant_id: str, customer_key: str, since: datetime,
                               before: datetime, exclude_conversation: str) -> list[Contact]:
-        await self._cursor.execute(_sql().recent_contacts, {
+        found = await self._rows(_sql().recent_contacts, {
             "tenant_id": tenant_id, "customer_key": customer_key,
             "exclude": exclude_conversation, "since": as_utc(since), "before": as_utc(before)})
         return [Contact(at=row["started_at"].astimezone(UTC), handoff=row["handoff_id"] is not None,
                         reason=contact_reason(row["decision"]))
-                for row in await self._cursor.fetchall()]
+                for row in found]
 
     async def save_and_commit(self, conversation: StoredConversation, turn_id: str | None,
                               decision: Mapping[str, Any], at: datetime) -> None:
@@ -149,8 +180,27 @@ class PgTurnTx:
             values.update(turn_id=turn_id, decision=Json(decision, dumps=dumps),
                           created_at=as_utc(at))
             query = _sql().save_with_decision_and_commit
-        await self._cursor.execute(query, values)
+        await self._rows(query, values)
         self.done = True
+
+    async def _rows(self, query: _Query, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Send one message (one or more statements) and wait for all its results; the rows
+        of the last one, by column name. An error result raises psycopg's error for it."""
+        connection = self.connection
+        adapt = Transformer(connection)
+        pgconn = connection.pgconn
+        pgconn.send_query(query.render(adapt.as_literal, params))
+        results = await connection.wait(execute(pgconn))
+        for result in results:
+            if result.status == ExecStatus.FATAL_ERROR:
+                raise error_from_result(result, encoding=connection.info.encoding)
+        last = results[-1]
+        if last.status != ExecStatus.TUPLES_OK or not last.ntuples:
+            return []
+        adapt.set_pgresult(last)
+        names = [(last.fname(i) or b"").decode() for i in range(last.nfields)]
+        return [dict(zip(names, adapt.load_row(i, tuple), strict=True))
+                for i in range(last.ntuples)]
 
 
 class PgTurnStore:
@@ -213,12 +263,6 @@ class PgTurnStore:
         idle, self._idle = self._idle, []
         for connection in idle:
             await _close_quietly(connection)
-
-
-def _cursor(connection: psycopg.AsyncConnection[Any]
-            ) -> psycopg.AsyncClientCursor[dict[str, Any]]:
-    """Client-side binding (one message may hold several statements), rows by name."""
-    return psycopg.AsyncClientCursor(connection, row_factory=dict_row)
 
 
 async def _rollback(connection: psycopg.AsyncConnection[Any]) -> None:
