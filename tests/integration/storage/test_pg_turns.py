@@ -246,6 +246,37 @@ def test_an_unreachable_database_is_a_retryable_error() -> None:
     assert "the database is unavailable" in str(err)
 
 
+def test_a_turn_waits_for_a_free_connection_and_gives_up_retryably(
+        pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With every connection busy a turn waits; past POOL_TIMEOUT it is a 503-type error,
+    and once the connection is back the next turn gets it."""
+    monkeypatch.setattr("warmline.adapters.storage.pg_turns.POOL_TIMEOUT", 0.2)
+    store = PgTurnStore(sa.engine.make_url(pg_url), connections=1)
+
+    async def go() -> AdapterError:
+        async def one_turn(hold: float) -> None:
+            async with store.turn() as tx:
+                await tx.load("t", "waits", None)
+                await asyncio.sleep(hold)
+
+        holder = asyncio.create_task(one_turn(0.6))
+        await asyncio.sleep(0.1)
+        with pytest.raises(AdapterError) as caught:
+            await one_turn(0)
+        await holder
+        await one_turn(0)  # the slot is free again: no error
+        holder = asyncio.create_task(one_turn(0.05))
+        await asyncio.sleep(0.01)
+        await one_turn(0)  # waits for the holder, well inside the timeout
+        await holder
+        await store.aclose()
+        return caught.value
+
+    err = asyncio.run(go())
+    assert err.retryable
+    assert "no database connection free" in str(err)
+
+
 def test_psycopg_binds_values_never_splices_them(services: Services) -> None:
     """Quotes, backslashes and SQL in ids and text are stored verbatim."""
     nasty = "x'); DROP TABLE conversations; --\\"

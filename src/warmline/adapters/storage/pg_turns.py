@@ -224,7 +224,10 @@ class PgTurnStore:
             await self.aclose()
             self._loop, self._slots = loop, asyncio.Semaphore(self._size)
         try:
-            await asyncio.wait_for(self._slots.acquire(), POOL_TIMEOUT)
+            if self._slots.locked():  # wait_for costs a task: only when we must wait
+                await asyncio.wait_for(self._slots.acquire(), POOL_TIMEOUT)
+            else:
+                await self._slots.acquire()  # a slot is free: returns at once
         except TimeoutError as err:
             raise AdapterError(f"no database connection free in {POOL_TIMEOUT:g} s",
                                retryable=True) from err
