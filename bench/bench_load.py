@@ -83,6 +83,19 @@ def cpu_seconds(server_pid: int) -> dict[str, float]:
     return used
 
 
+def host_ticks() -> list[int]:
+    """The machine's CPU time so far by kind (/proc/stat: user ... steal), in ticks."""
+    return [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+
+
+def host_share(before: list[int], after: list[int]) -> dict[str, float]:
+    """Of the machine's CPU time between two readings: the share idle, and the share stolen
+    by the hypervisor for other guests (a shared host's noise, outside this run's control)."""
+    spent = [b - a for a, b in zip(before, after, strict=True)]
+    total = sum(spent) or 1
+    return {"idle": (spent[3] + spent[4]) / total, "steal": spent[7] / total}
+
+
 def rss_kib(pid: int) -> int:
     """Resident memory of a process and its children (uvicorn workers), in KiB."""
     total = 0
@@ -144,6 +157,8 @@ class NotifyProbe:
         self.base, self.key, self.interval = base, key, interval
         self.sent: dict[str, float] = {}
         self.latencies: list[float] = []
+        self.posts: list[float] = []
+        """How long each escalating POST took: the notify latency's first part."""
         self.failures = 0
         self.stop = threading.Event()
         self._lock = threading.Lock()
@@ -188,6 +203,7 @@ class NotifyProbe:
                     self.failures += 1
                     continue
                 if handoff:
+                    self.posts.append((time.perf_counter() - started) * 1000)
                     with self._lock:
                         self.sent[handoff] = started
                 else:
@@ -281,11 +297,11 @@ def run_one(kind: str, args: argparse.Namespace) -> dict[str, object]:
             listener.start()
             time.sleep(0.5)
             poster.start()
-            cpu_before = cpu_seconds(proc.pid)
+            cpu_before, host_before = cpu_seconds(proc.pid), host_ticks()
             wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
             result = wrk(port, args.seconds, connections, env)
             wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk: the reaped child
-            cpu_after = cpu_seconds(proc.pid)
+            cpu_after, host = cpu_seconds(proc.pid), host_share(host_before, host_ticks())
             cpu_after["load generator"] = (wrk_after.ru_utime + wrk_after.ru_stime
                                            - wrk_before.ru_utime - wrk_before.ru_stime)
             probe.stop.set()
@@ -298,10 +314,12 @@ def run_one(kind: str, args: argparse.Namespace) -> dict[str, object]:
     turns = max(1.0, result["rps"] * args.seconds)
     cpu = {name: (cpu_after[name] - cpu_before.get(name, 0.0)) / turns * 1000
            for name in cpu_after}
-    return {**result, "cpu_ms_per_turn": cpu, "offered": args.live / args.every,
+    return {**result, "cpu_ms_per_turn": cpu, "host": host, "offered": args.live / args.every,
             "notify_p50": percentile(
         probe.latencies, 50), "notify_p99": percentile(probe.latencies, 99),
         "notify_n": len(probe.latencies), "probe_failures": probe.failures,
+        "escalation_p50": percentile(probe.posts, 50),
+        "escalation_p99": percentile(probe.posts, 99),
         "rss_idle_mib": rss_idle / 1024, "rss_loaded_mib": rss_loaded / 1024,
         "kib_per_conversation_ram": (rss_loaded - rss_idle) / args.live,
         "bytes_per_conversation_db": (size_loaded - size_idle) / args.live}
@@ -362,6 +380,8 @@ def main() -> None:
         print(f"  {'':<9} notify (turn posted -> handoff.created on /v1/events) p50 "
               f"{r['notify_p50']:6.1f} ms  p99 {r['notify_p99']:6.1f} ms  "
               f"(n={r['notify_n']}, probe failures {r['probe_failures']})")
+        print(f"  {'':<9} of which the escalating POST itself p50 {r['escalation_p50']:6.1f} ms  "
+              f"p99 {r['escalation_p99']:6.1f} ms")
         print(f"  {'':<9} server RSS {r['rss_idle_mib']:.0f} -> {r['rss_loaded_mib']:.0f} MiB "
               f"({r['kib_per_conversation_ram']:.2f} KiB/conversation); storage "
               f"{r['bytes_per_conversation_db']:.0f} B/conversation")
@@ -369,6 +389,9 @@ def main() -> None:
         print(f"  {'':<9} CPU per turn: " + ", ".join(
             f"{name} {ms:.2f} ms" for name, ms in cpu.items()) +  # type: ignore[union-attr]
             " (2 cores = 2 ms of CPU per turn at 1,000 turns/s)")
+        host = r["host"]
+        print(f"  {'':<9} machine during the run: {host['idle']:.0%} idle, "  # type: ignore[index]
+              f"{host['steal']:.1%} stolen by the hypervisor")  # type: ignore[index]
 
 
 if __name__ == "__main__":

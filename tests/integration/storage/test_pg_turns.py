@@ -285,3 +285,42 @@ def test_psycopg_binds_values_never_splices_them(services: Services) -> None:
     found = stored(services, nasty)
     assert found is not None
     assert found["turns"][0]["text"] == nasty
+
+
+def test_a_statement_failing_mid_pipeline_drops_the_connection_and_writes_nothing(
+        services: Services, pg_url: str) -> None:
+    """The save's foreign key fails (no such tenant): PostgreSQL skips the COMMIT after it,
+    the turn is a retryable error, the half-done transaction never reaches the pool, and
+    the next turn runs on a fresh connection with its statements prepared again."""
+    from datetime import UTC, datetime
+
+    from warmline.service.ports import StoredConversation
+
+    tenant = services.tenants.ensure_tenant("acme")
+    store = PgTurnStore(sa.engine.make_url(pg_url), connections=1)
+
+    async def orphan_turn() -> None:
+        async with store.turn() as tx:
+            await tx.load("no-such-tenant", "c", "t-1")
+            await tx.save_and_commit(
+                StoredConversation("no-such-tenant", "c", {"id": "c", "turns": []}, None),
+                "t-1", {"action": "continue"}, datetime.now(UTC))
+
+    async def go() -> tuple[int, Any]:
+        with pytest.raises(AdapterError) as caught:
+            await orphan_turn()
+        assert caught.value.retryable
+        kept = len(store._idle)
+        ok = await services.turns.post_turns_async(tenant, "c", {"turns": [turn("a", 1)]},
+                                                   store)
+        await store.aclose()
+        return kept, ok
+
+    kept, ok = asyncio.run(go())
+    assert kept == 0
+    assert ok is not None
+    engine = services.store.engine  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        orphans = conn.execute(sa.text(
+            "SELECT count(*) FROM conversations WHERE tenant_id = 'no-such-tenant'")).scalar()
+    assert orphans == 0
