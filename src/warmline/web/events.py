@@ -7,8 +7,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
+from typing import TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
@@ -17,8 +18,10 @@ from starlette.concurrency import run_in_threadpool
 from warmline.bootstrap import Services
 from warmline.service.ports import Event
 from warmline.web.auth import ServicesDep, TenantDep
+from warmline.web.hot_path import runs_inline
 from warmline.web.schemas import ERROR_RESPONSES
 
+T = TypeVar("T")
 router = APIRouter()
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.5
@@ -76,7 +79,7 @@ async def events(request: Request, tenant: TenantDep, svc: ServicesDep,
     last = request.headers.get("last-event-id")
     start = resume_from(after, last)
     if start is None:  # a new listener starts from now, not from the beginning of time
-        recent = await run_in_threadpool(_latest_id, svc, tenant.id)
+        recent = await _store_call(svc, _latest_id, svc, tenant.id)
         start = recent
     notifier: Notifier = request.app.state.notifier
 
@@ -89,14 +92,14 @@ async def events(request: Request, tenant: TenantDep, svc: ServicesDep,
         poll = request.app.state.poll_seconds
         while not await request.is_disconnected():
             seen = notifier.generation
-            batch = await run_in_threadpool(_read, svc, tenant.id, cursor)
+            batch = await _store_call(svc, _read, svc, tenant.id, cursor)
             for event in batch:
                 cursor = event.id
                 data = json.dumps({"type": event.type, **event.payload,
                                    "at": event.created_at.isoformat()})
                 yield f"id: {event.id}\nevent: {event.type}\ndata: {data}\n\n"
             if any(event.type == "handoff.created" for event in batch):
-                await run_in_threadpool(_record_deliveries, svc, tenant.id, batch, opened)
+                await _store_call(svc, _record_deliveries, svc, tenant.id, batch, opened)
             if batch:
                 idle = 0.0
                 continue
@@ -108,6 +111,17 @@ async def events(request: Request, tenant: TenantDep, svc: ServicesDep,
 
     return StreamingResponse(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+async def _store_call(svc: Services, fn: Callable[..., T], *args: object) -> T:
+    """Run a short store call for a stream: on the event loop for SQLite and the memory
+    store (sub-millisecond, and turns already run there), in a worker thread for
+    PostgreSQL. Behind a busy loop a worker thread waits for the GIL at each of its
+    statements: at 1,000 turns/s on one SQLite worker that hop made up most of the notify
+    latency (docs/scaling.md, session 7)."""
+    if runs_inline(svc):
+        return fn(*args)
+    return await run_in_threadpool(fn, *args)
 
 
 def _record_deliveries(svc: Services, tenant_id: str, served: list[Event],
