@@ -209,17 +209,24 @@ def test_a_connection_killed_mid_turn_is_a_retryable_error_and_is_dropped(
                 await asyncio.to_thread(_terminate_backends, services)
                 await tx.recent_contacts(tenant.id, "k", *_span(), "c")
 
-        with pytest.raises(AdapterError) as caught:
-            await killed_mid_turn()
-        assert caught.value.retryable
-        dropped = len(victim._idle)
-        ok = await services.turns.post_turns_async(tenant, "c", {"turns": [turn("a", 1)]},
-                                                   victim)
-        assert ok is not None
-        await victim.aclose()
-        return dropped
+        return await _fails_retryably_then_serves(services, victim, killed_mid_turn)
 
     assert asyncio.run(go()) == 0
+
+
+async def _fails_retryably_then_serves(services: Services, store: PgTurnStore,
+                                       failing: Callable[[], Any]) -> int:
+    """`failing()` raises a retryable error; the next turn through `store` is served. The
+    connections the pool kept after the failure (closes the store)."""
+    with pytest.raises(AdapterError) as caught:
+        await failing()
+    assert caught.value.retryable
+    kept = len(store._idle)
+    tenant = services.tenants.ensure_tenant("acme")
+    ok = await services.turns.post_turns_async(tenant, "c", {"turns": [turn("a", 1)]}, store)
+    assert ok is not None
+    await store.aclose()
+    return kept
 
 
 def _span() -> tuple[Any, Any]:
@@ -296,7 +303,6 @@ def test_a_statement_failing_mid_pipeline_drops_the_connection_and_writes_nothin
 
     from warmline.service.ports import StoredConversation
 
-    tenant = services.tenants.ensure_tenant("acme")
     store = PgTurnStore(sa.engine.make_url(pg_url), connections=1)
 
     async def orphan_turn() -> None:
@@ -306,19 +312,7 @@ def test_a_statement_failing_mid_pipeline_drops_the_connection_and_writes_nothin
                 StoredConversation("no-such-tenant", "c", {"id": "c", "turns": []}, None),
                 "t-1", {"action": "continue"}, datetime.now(UTC))
 
-    async def go() -> tuple[int, Any]:
-        with pytest.raises(AdapterError) as caught:
-            await orphan_turn()
-        assert caught.value.retryable
-        kept = len(store._idle)
-        ok = await services.turns.post_turns_async(tenant, "c", {"turns": [turn("a", 1)]},
-                                                   store)
-        await store.aclose()
-        return kept, ok
-
-    kept, ok = asyncio.run(go())
-    assert kept == 0
-    assert ok is not None
+    assert asyncio.run(_fails_retryably_then_serves(services, store, orphan_turn)) == 0
     engine = services.store.engine  # type: ignore[attr-defined]
     with engine.connect() as conn:
         orphans = conn.execute(sa.text(
