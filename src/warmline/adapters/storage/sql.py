@@ -37,6 +37,22 @@ _KEYS_PER_QUERY = 500
 EVENTS_CHANNEL = "warmline_events"
 
 
+@contextmanager
+def mapped_errors(url: str) -> Iterator[None]:
+    """A store's database errors as the service's: a unique or foreign key clash is a
+    `Conflict`; a lost or unreachable database a retryable `AdapterError` (503 +
+    Retry-After); any other driver error a plain `AdapterError`."""
+    try:
+        yield
+    except IntegrityError as err:
+        raise Conflict(f"the write conflicts with stored data: {_first_line(err)}") from err
+    except OperationalError as err:
+        raise AdapterError(f"database {url} failed: {_first_line(err)}",
+                           retryable=True) from err
+    except DBAPIError as err:
+        raise AdapterError(f"database {url} failed: {_first_line(err)}") from err
+
+
 class SqlTx(SqlOutboxTx):
     """One transaction on one connection; see `warmline.service.ports.Tx`."""
 
@@ -352,19 +368,10 @@ class SqlStore:
 
     @contextmanager
     def transaction(self) -> Iterator[SqlTx]:
-        try:
-            with self._writer, self._engine.begin() as connection:
-                tx = SqlTx(connection)
-                yield tx
-                tx.notify()
-        except IntegrityError as err:
-            raise Conflict(f"the write conflicts with stored data: {_first_line(err)}"
-                           ) from err
-        except OperationalError as err:
-            raise AdapterError(f"database {self.url} failed: {_first_line(err)}",
-                               retryable=True) from err
-        except DBAPIError as err:
-            raise AdapterError(f"database {self.url} failed: {_first_line(err)}") from err
+        with mapped_errors(self.url), self._writer, self._engine.begin() as connection:
+            tx = SqlTx(connection)
+            yield tx
+            tx.notify()
 
     @contextmanager
     def read(self) -> Iterator[SqlTx]:
@@ -372,16 +379,10 @@ class SqlStore:
         lock, so desk polling and GETs never queue behind writes (WAL readers see the last
         commit). Writing inside it is a bug; SQLite would then fail with "database is
         locked" under contention."""
-        try:
-            with self._engine.connect() as connection:
-                reader = connection.execution_options(**{READ_ONLY: True})
-                with reader.begin():
-                    yield SqlTx(reader)
-        except OperationalError as err:
-            raise AdapterError(f"database {self.url} failed: {_first_line(err)}",
-                               retryable=True) from err
-        except DBAPIError as err:
-            raise AdapterError(f"database {self.url} failed: {_first_line(err)}") from err
+        with mapped_errors(self.url), self._engine.connect() as connection:
+            reader = connection.execution_options(**{READ_ONLY: True})
+            with reader.begin():
+                yield SqlTx(reader)
 
     def schema_revision(self) -> str | None:
         """The Alembic revision the database is at; None when it was never migrated."""
