@@ -4,14 +4,16 @@ via BEGIN IMMEDIATE) or PostgreSQL through psycopg 3. Engines are built on reque
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 
-from warmline.core.errors import AdapterError, InvalidInput
+from warmline.core.errors import AdapterError, Conflict, InvalidInput
 
 from .records import dumps
 
@@ -147,3 +149,23 @@ def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
             connection.exec_driver_sql("BEGIN")
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def mapped_errors(url: str) -> Iterator[None]:
+    """A store's database errors as the service's: a unique or foreign key clash is a
+    `Conflict`; a lost or unreachable database a retryable `AdapterError` (503 +
+    Retry-After); any other driver error a plain `AdapterError`."""
+    try:
+        yield
+    except IntegrityError as err:
+        raise Conflict(f"the write conflicts with stored data: {first_line(err)}") from err
+    except OperationalError as err:
+        raise AdapterError(f"database {url} failed: {first_line(err)}",
+                           retryable=True) from err
+    except DBAPIError as err:
+        raise AdapterError(f"database {url} failed: {first_line(err)}") from err
+
+
+def first_line(err: DBAPIError) -> str:
+    return str(err.orig).strip().splitlines()[0] if err.orig else str(err)

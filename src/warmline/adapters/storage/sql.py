@@ -13,16 +13,16 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import OperationalError
 
 from warmline.core.conversation import Contact
-from warmline.core.errors import AdapterError, Conflict
+from warmline.core.errors import AdapterError
 from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus, Tenant
 from warmline.core.metrics import CustomerContact
 from warmline.service.ports import ApiKey, Event, StoredConversation, User
 
 from . import rows
-from .engine import READ_ONLY, SchemaNotCurrent, make_engine, safe_url
+from .engine import READ_ONLY, SchemaNotCurrent, first_line, make_engine, mapped_errors, safe_url
 from .records import as_utc, contact_reason, started_at
 from .sql_outbox import SqlOutboxTx
 from .statements import QUEUE_ORDER, statements
@@ -35,22 +35,6 @@ _KEYS_PER_QUERY = 500
 
 #: The PostgreSQL channel that says "tenant X has new events".
 EVENTS_CHANNEL = "warmline_events"
-
-
-@contextmanager
-def mapped_errors(url: str) -> Iterator[None]:
-    """A store's database errors as the service's: a unique or foreign key clash is a
-    `Conflict`; a lost or unreachable database a retryable `AdapterError` (503 +
-    Retry-After); any other driver error a plain `AdapterError`."""
-    try:
-        yield
-    except IntegrityError as err:
-        raise Conflict(f"the write conflicts with stored data: {_first_line(err)}") from err
-    except OperationalError as err:
-        raise AdapterError(f"database {url} failed: {_first_line(err)}",
-                           retryable=True) from err
-    except DBAPIError as err:
-        raise AdapterError(f"database {url} failed: {_first_line(err)}") from err
 
 
 class SqlTx(SqlOutboxTx):
@@ -390,12 +374,8 @@ class SqlStore:
             with self._engine.connect() as connection:
                 return MigrationContext.configure(connection).get_current_revision()
         except OperationalError as err:
-            raise AdapterError(f"cannot reach database {self.url}: {_first_line(err)}",
+            raise AdapterError(f"cannot reach database {self.url}: {first_line(err)}",
                                retryable=True) from err
 
     def close(self) -> None:
         self._engine.dispose()
-
-
-def _first_line(err: DBAPIError) -> str:
-    return str(err.orig).strip().splitlines()[0] if err.orig else str(err)
