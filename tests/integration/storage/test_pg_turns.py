@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from warmline.adapters.storage.pg_turns import PgTurnStore
+from warmline.adapters.storage.pg_turns import PgTurnStore, _sql
 from warmline.adapters.storage.sql import SqlStore
 from warmline.bootstrap import Services, build_services
 from warmline.config import Settings
@@ -318,3 +318,23 @@ def test_a_statement_failing_mid_pipeline_drops_the_connection_and_writes_nothin
         orphans = conn.execute(sa.text(
             "SELECT count(*) FROM conversations WHERE tenant_id = 'no-such-tenant'")).scalar()
     assert orphans == 0
+
+
+def test_event_loop_connections_have_the_statement_timeout_and_prepared_statements(
+        pg_url: str) -> None:
+    """A new connection is set up in one round trip: the timeout that turns a stuck lock
+    wait into a quick 503, and the turn's statements, prepared."""
+    store = PgTurnStore(sa.engine.make_url(pg_url), connections=1)
+
+    async def go() -> tuple[str, set[str]]:
+        async with store.turn() as tx:
+            cursor = await tx.connection.execute("SHOW statement_timeout")
+            timeout = (await cursor.fetchone() or ("",))[0]
+            cursor = await tx.connection.execute("SELECT name FROM pg_prepared_statements")
+            names = {row[0] for row in await cursor.fetchall()}
+        await store.aclose()
+        return str(timeout), names
+
+    timeout, names = asyncio.run(go())
+    assert timeout == "10s"
+    assert {q.name.decode() for q in _sql().all} <= names

@@ -324,7 +324,6 @@ class PgTurnStore:
         try:
             connection = await psycopg.AsyncConnection.connect(
                 self._conninfo, autocommit=True, **self._connect_args)
-            await connection.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
             await _prepare(connection)
         except psycopg.Error as err:
             raise _unavailable(err) from err
@@ -337,9 +336,11 @@ class PgTurnStore:
 
 
 async def _prepare(connection: psycopg.AsyncConnection[Any]) -> None:
-    """Prepare the turn's statements on a new connection, all in one round trip."""
+    """Set up a new connection in one round trip: the statement timeout every session of
+    ours has, and the turn's prepared statements."""
     pgconn = connection.pgconn
     pgconn.enter_pipeline_mode()
+    pgconn.send_query_params(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}".encode(), None)
     for query in _sql().all:
         pgconn.send_prepare(query.name, query.sql)
     await _sync(connection)
