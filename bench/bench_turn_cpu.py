@@ -94,7 +94,7 @@ async def run(url: str, args: argparse.Namespace) -> None:
     await asyncio.gather(*(worker() for _ in range(args.in_flight)))
     wall = time.perf_counter() - wall
     cpu = time.process_time() - cpu_before
-    db = postgres_cpu() - db_before if fast is not None else 0.0
+    db = postgres_cpu() - db_before if args.db == "postgres" else 0.0
     print(f"{args.db}: {args.turns} turns on {args.live} conversations ({args.history} earlier "
           f"turns each), {args.in_flight} in flight: {args.turns / wall:,.0f} turns/s, "
           f"CPU per turn: this process {cpu / args.turns * 1e6:,.0f} us, "

@@ -19,6 +19,7 @@ from warmline.adapters.storage.memory import InMemoryStore
 from warmline.adapters.storage.migrations import check_current, upgrade
 from warmline.adapters.storage.pg_turns import PgTurnStore
 from warmline.adapters.storage.sql import SqlStore
+from warmline.adapters.storage.sqlite_turns import SqliteTurnStore
 from warmline.config import Settings
 from warmline.core.handoff import Tenant
 from warmline.core.intents import IntentClassifier, ScopeOnly
@@ -128,10 +129,13 @@ def build_services(settings: Settings, *, store: Store | None = None,
 
 
 def build_turn_store(store: Store) -> TurnStore | None:
-    """The event-loop turn path for a PostgreSQL store; SQLite and memory run turns inline
-    already (`warmline.web.hot_path`)."""
-    if not isinstance(store, SqlStore) or store.engine.dialect.name != "postgresql":
+    """The lean path for turns that only store and decide: psycopg's async connections on
+    PostgreSQL, the bare `sqlite3` connection on SQLite (`warmline.web.hot_path`); None for
+    the in-memory store, whose turns are cheap already."""
+    if not isinstance(store, SqlStore):
         return None
+    if store.engine.dialect.name == "sqlite":
+        return SqliteTurnStore(store)
     return PgTurnStore(store.engine.url)
 
 

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -99,3 +100,24 @@ def seed_accept_races(tx: Any, tenant_id: str, races: int, reps: int,
         tx.add_handoff(Handoff(id=f"h{i}", tenant_id=tenant_id, conversation_id=f"c{i}",
                                queue="desk", status=HandoffStatus.QUEUED, priority=50,
                                mode="warm", created_at=created_at))
+
+
+def post_lean(services: Any, conversation_id: str, body: Mapping[str, Any],
+              tenant: str = "acme") -> dict[str, Any] | None:
+    """One turn through a service's lean path (`TurnService.post_turns_async` on
+    `services.fast_turns`) on a fresh event loop, its connections closed after: the
+    decision, or None where the turn must go the full way (`post_turns`)."""
+    store = services.fast_turns
+    if store is None:
+        raise ValueError("these services have no lean turn path (the in-memory store)")
+    owner = services.tenants.ensure_tenant(tenant)
+
+    async def post() -> dict[str, Any] | None:
+        try:
+            result: dict[str, Any] | None = await services.turns.post_turns_async(
+                owner, conversation_id, body, store)
+            return result
+        finally:
+            await store.aclose()
+
+    return asyncio.run(post())

@@ -265,12 +265,14 @@ class Store(Protocol):
 
 
 class TurnTx(Protocol):
-    """A turn's transaction on the event loop (PostgreSQL): load under the conversation's
-    lock, then save and commit in one step. Anything else a turn needs goes the full way."""
+    """A turn's transaction on the event loop: load, then save and commit in one step.
+    Anything else a turn needs goes the full way. PostgreSQL loads under the conversation's
+    lock; SQLite loads without one and saves only if the conversation is still as loaded."""
 
     async def load(self, tenant_id: str, conversation_id: str, turn_id: str | None
                    ) -> tuple[StoredConversation | None, Mapping[str, Any] | None]:
-        """Begin, lock the conversation (as `Tx.lock_conversation`), `Tx.load_turn_state`."""
+        """`Tx.load_turn_state` (PostgreSQL: first begin and lock the conversation, as
+        `Tx.lock_conversation`)."""
         ...
 
     async def recent_contacts(self, tenant_id: str, customer_key: str, since: datetime,
@@ -278,8 +280,10 @@ class TurnTx(Protocol):
         ...
 
     async def save_and_commit(self, conversation: StoredConversation, turn_id: str | None,
-                              decision: Mapping[str, Any], at: datetime) -> None:
-        """`Tx.save_turn_state`, then commit."""
+                              decision: Mapping[str, Any], at: datetime) -> bool:
+        """`Tx.save_turn_state`, then commit. False, with nothing written, when another
+        writer changed the conversation since `load` (only a store that loads without a
+        lock can see that): load again."""
         ...
 
 

@@ -40,6 +40,11 @@ def customer_key(data: Mapping[str, Any]) -> str | None:
     return None
 
 
+#: Tries of the lean path before a turn whose conversation other writers keep changing
+#: goes the locked way (`post_turns`).
+LEAN_ATTEMPTS = 3
+
+
 @dataclass
 class TurnService:
     store: Store
@@ -81,24 +86,28 @@ class TurnService:
         already — then `post_turns` must run (handoffs, routing and events stay there)."""
         raw_turns, last_id = _new_turns(body)
         decider = self.tenants.decider_for(tenant)
-        now = self.clock.now()
-        async with turns.turn() as tx:
-            found, earlier = await tx.load(tenant.id, conversation_id, last_id)
-            if earlier is not None:
-                return dict(earlier)
-            stored = self._merge(found, tenant, conversation_id, body, raw_turns)
-            if stored.handoff_id is not None:
-                return None
-            conversation = parse_conversation(stored.data, source=f"conversation {conversation_id}")
-            window = _contact_window(decider.policy, stored, conversation, now)
-            history = [] if window is None else await tx.recent_contacts(
-                tenant.id, stored.customer_key or "", *window, conversation.id)
-            decision = decider.decide(conversation, now=now, history=history)
-            if decision.is_handoff:
-                return None
-            result = decision.to_dict()
-            await tx.save_and_commit(replace(stored, updated_at=now), last_id, result, now)
-        return result
+        for _attempt in range(LEAN_ATTEMPTS):
+            now = self.clock.now()
+            async with turns.turn() as tx:
+                found, earlier = await tx.load(tenant.id, conversation_id, last_id)
+                if earlier is not None:
+                    return dict(earlier)
+                stored = self._merge(found, tenant, conversation_id, body, raw_turns)
+                if stored.handoff_id is not None:
+                    return None
+                conversation = parse_conversation(stored.data,
+                                                  source=f"conversation {conversation_id}")
+                window = _contact_window(decider.policy, stored, conversation, now)
+                history = [] if window is None else await tx.recent_contacts(
+                    tenant.id, stored.customer_key or "", *window, conversation.id)
+                decision = decider.decide(conversation, now=now, history=history)
+                if decision.is_handoff:
+                    return None
+                result = decision.to_dict()
+                if await tx.save_and_commit(replace(stored, updated_at=now), last_id, result,
+                                            now):
+                    return result
+        return None  # lost every race to other writers: the locked path always gets through
 
     def _merge(self, stored: StoredConversation | None, tenant: Tenant, conversation_id: str,
                body: Mapping[str, Any], raw_turns: Sequence[Any]) -> StoredConversation:

@@ -16,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 
 from warmline import __version__
 from warmline.adapters.storage.listener import listen_for_events, listen_url
+from warmline.adapters.storage.sqlite_watch import watch_events, watches
 from warmline.bootstrap import Services
 from warmline.service.outbox import OutboxService
 from warmline.web import api, events
@@ -91,10 +92,12 @@ def create_app(services: Services, *, sweep: bool = True) -> FastAPI:
         if sweep and checkpoint is not None:
             tasks.append(asyncio.create_task(_checkpoint_forever(checkpoint,
                                                                  CHECKPOINT_SECONDS)))
+        notifier: events.Notifier = app.state.notifier
         if listen is not None:
-            notifier: events.Notifier = app.state.notifier
             tasks.append(asyncio.create_task(
                 listen_for_events(listen, lambda _tenant: notifier.wake())))
+        elif watches(services.store):
+            tasks.append(asyncio.create_task(watch_events(services.store, notifier.wake)))
         try:
             yield
         finally:

@@ -5,12 +5,12 @@ for the OpenAPI schema and for desk-session callers): the same checks in the sam
 same error bodies. Anything this path does not own — another route, no bearer key, a path
 FastAPI would refuse — falls through to the full app unchanged.
 
-On SQLite (and the in-memory store) the turn runs on the event loop: writes are serialized
-by the store's writer lock anyway, and the hop to a worker thread and back cost more than
-the transaction. On PostgreSQL a turn that only stores and decides runs on the loop too,
-through psycopg's async connections (`TurnService.post_turns_async`, two round trips); one
-that escalates — or joins an escalated conversation — runs in a worker thread, where routing,
-handoffs and events are written in the same transaction."""
+A turn that only stores and decides — nearly all — runs on the event loop through the
+store's lean turn path (`TurnService.post_turns_async`): the bare `sqlite3` connection on
+SQLite, psycopg's async connections on PostgreSQL (two round trips). One that escalates, or
+joins an escalated conversation, goes the full way through `TurnService.post_turns` (on the
+loop on SQLite and in memory, in a worker thread on PostgreSQL), where routing, handoffs and
+events are written in the same transaction."""
 
 from __future__ import annotations
 
@@ -103,12 +103,12 @@ class HotPath:
             raise InvalidInput([Problem("expected an object with `turns`", path="$")])
         check_sizes(data, svc)
         result = None
-        if self.inline:
-            result = svc.turns.post_turns(tenant, conversation_id, data)
-        elif svc.fast_turns is not None:  # None: this turn escalates, or its conversation has
+        if svc.fast_turns is not None:  # None: this turn escalates, or its conversation has
             result = await svc.turns.post_turns_async(tenant, conversation_id, data,
                                                       svc.fast_turns)
-        if result is None:
+        if result is None and self.inline:
+            result = svc.turns.post_turns(tenant, conversation_id, data)
+        elif result is None:
             result = await anyio.to_thread.run_sync(
                 svc.turns.post_turns, tenant, conversation_id, data, limiter=self._threads())
         if "handoff_id" in result:  # only then did the turn write events for desk streams

@@ -9,10 +9,13 @@ import pytest
 
 from warmline.adapters.storage import InMemoryStore
 from warmline.adapters.storage.sql import SqlStore
+from warmline.bootstrap import Services, build_services
+from warmline.config import Settings
 from warmline.core.handoff import Tenant
 from warmline.service.ports import Store
 
 StoreFactory = Callable[[], Store]
+ServicesOn = Callable[..., Services]
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -53,3 +56,20 @@ def tenant(store: Store) -> Tenant:
         tx.create_tenant(tenant)
     return tenant
 
+
+
+@pytest.fixture
+def services_on(emptier: Callable[[SqlStore], None]) -> Iterator[ServicesOn]:
+    """Builds services (bundled `saas` policy) on a database URL, emptied first; closed
+    after the test. Keyword arguments go to `build_services` (e.g. `clock=`)."""
+    made: list[Services] = []
+
+    def build(url: str, **options: object) -> Services:
+        services = build_services(Settings(db=url, policy="saas"), **options)  # type: ignore[arg-type]
+        made.append(services)
+        emptier(services.store)  # type: ignore[arg-type]
+        return services
+
+    yield build
+    for services in made:
+        services.close()

@@ -6,17 +6,16 @@ error, never a hang or a poisoned pool."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from warmline.adapters.storage.pg_turns import PgTurnStore, _sql
-from warmline.adapters.storage.sql import SqlStore
-from warmline.bootstrap import Services, build_services
-from warmline.config import Settings
+from warmline.bootstrap import Services
 from warmline.core.errors import AdapterError, ConversationError
+from warmline.testing import post_lean
 
 pytestmark = pytest.mark.postgres
 
@@ -28,29 +27,14 @@ def turn(text: str, n: int = 0, **extra: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def services(pg_url: str, emptier: Callable[[SqlStore], None]) -> Iterator[Services]:
-    made = build_services(Settings(db=pg_url, policy="saas"))
-    emptier(made.store)  # type: ignore[arg-type]
-    yield made
-    made.close()
+def services(pg_url: str, services_on: Callable[..., Services]) -> Services:
+    return services_on(pg_url)
 
 
 def fast(services: Services) -> PgTurnStore:
     store = services.fast_turns
     assert isinstance(store, PgTurnStore)
     return store
-
-
-def post_async(services: Services, conv: str, body: dict[str, Any]) -> Any:
-    tenant = services.tenants.ensure_tenant("acme")
-
-    async def go() -> Any:
-        try:
-            return await services.turns.post_turns_async(tenant, conv, body, fast(services))
-        finally:
-            await fast(services).aclose()
-
-    return asyncio.run(go())
 
 
 def stored(services: Services, conv: str) -> dict[str, Any] | None:
@@ -67,7 +51,7 @@ def test_a_plain_turn_is_stored_and_decided_as_the_threaded_path_does(
         {"customer": {"id": "cust-9", "name": "Ana"}, "channel": "chat",
          "turns": [turn("My invoice looks wrong this month", 0, id="t-1")]},
         {"turns": [turn("when does the hold drop off?", 5, id="t-2")]}]
-    answers = [post_async(services, "fast", body) for body in bodies]
+    answers = [post_lean(services, "fast", body) for body in bodies]
     expected = [services.turns.post_turns(tenant, "slow", body) for body in bodies]
     for got, want in zip(answers, expected, strict=True):
         assert got is not None
@@ -86,33 +70,6 @@ def test_a_plain_turn_is_stored_and_decided_as_the_threaded_path_does(
         assert tx.find_decision(tenant.id, "fast", "t-2") == answers[1]
 
 
-def test_a_retried_turn_returns_the_first_decision_and_stores_nothing_twice(
-        services: Services) -> None:
-    body = {"turns": [turn("what is my balance?", 1, id="t-1")]}
-    first = post_async(services, "c", body)
-    again = post_async(services, "c", body)
-    assert first == again
-    found = stored(services, "c")
-    assert found is not None
-    assert len(found["turns"]) == 1
-
-
-def test_an_escalating_turn_is_handed_over_with_nothing_written(services: Services) -> None:
-    tenant = services.tenants.ensure_tenant("acme")
-    post_async(services, "c", {"turns": [turn("hi there", 0, id="t-0")]})
-    cancel = {"turns": [turn("I want to cancel my account, get me a human", 3, id="t-1")]}
-    assert post_async(services, "c", cancel) is None
-    found = stored(services, "c")
-    assert found is not None
-    assert len(found["turns"]) == 1
-    decision = services.turns.post_turns(tenant, "c", cancel)  # the threaded path
-    assert decision["action"] in ("escalate", "hold", "callback")
-    assert "handoff_id" in decision
-    later = {"turns": [turn("hello?", 9, id="t-2")]}
-    assert post_async(services, "c", later) is None  # an escalated conversation goes the full way
-    assert post_async(services, "c", cancel) == decision  # a retry is still answered here
-
-
 def test_bad_input_mid_turn_rolls_back_and_keeps_the_connection(services: Services) -> None:
     tenant = services.tenants.ensure_tenant("acme")
     store = fast(services)
@@ -128,37 +85,6 @@ def test_bad_input_mid_turn_rolls_back_and_keeps_the_connection(services: Servic
 
     assert asyncio.run(go()) == 1  # one connection, reused after the rollback
     assert stored(services, "c") is not None
-
-
-def test_posters_on_both_paths_lose_no_turn(services: Services, pg_url: str) -> None:
-    """Async posters on one loop and threaded posters at once, 10 rounds on one
-    conversation each: every turn is stored (both paths take the same advisory lock)."""
-    tenant = services.tenants.ensure_tenant("acme")
-    other = build_services(Settings(db=pg_url, policy="saas"))
-
-    async def round_(r: int) -> None:
-        cid = f"race-{r}"
-        bodies = [{"turns": [turn(f"question {i} about my invoice", i, id=f"r{r}-{i}")]}
-                  for i in range(6)]
-        threaded = [asyncio.to_thread(other.turns.post_turns, tenant, cid, b)
-                    for b in bodies[:2]]
-        looped = [services.turns.post_turns_async(tenant, cid, b, fast(services))
-                  for b in bodies[2:]]
-        await asyncio.gather(*threaded, *looped)
-
-    async def go() -> None:
-        for r in range(10):
-            await round_(r)
-        await fast(services).aclose()
-
-    try:
-        asyncio.run(go())
-    finally:
-        other.close()
-    for r in range(10):
-        found = stored(services, f"race-{r}")
-        assert found is not None
-        assert sorted(t["id"] for t in found["turns"]) == sorted(f"r{r}-{i}" for i in range(6))
 
 
 def _terminate_backends(services: Services) -> int:
@@ -287,7 +213,7 @@ def test_a_turn_waits_for_a_free_connection_and_gives_up_retryably(
 def test_psycopg_binds_values_never_splices_them(services: Services) -> None:
     """Quotes, backslashes and SQL in ids and text are stored verbatim."""
     nasty = "x'); DROP TABLE conversations; --\\"
-    answer = post_async(services, nasty, {"turns": [turn(nasty, 1, id=nasty)]})
+    answer = post_lean(services, nasty, {"turns": [turn(nasty, 1, id=nasty)]})
     assert answer is not None
     found = stored(services, nasty)
     assert found is not None

@@ -3,6 +3,7 @@ via BEGIN IMMEDIATE) or PostgreSQL through psycopg 3. Engines are built on reque
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -158,14 +159,16 @@ def mapped_errors(url: str) -> Iterator[None]:
     Retry-After); any other driver error a plain `AdapterError`."""
     try:
         yield
-    except IntegrityError as err:
+    except (IntegrityError, sqlite3.IntegrityError) as err:
         raise Conflict(f"the write conflicts with stored data: {first_line(err)}") from err
-    except OperationalError as err:
+    except (OperationalError, sqlite3.OperationalError) as err:
         raise AdapterError(f"database {url} failed: {first_line(err)}",
                            retryable=True) from err
-    except DBAPIError as err:
+    except (DBAPIError, sqlite3.Error) as err:  # sqlite3's own: the lean SQLite turn path
         raise AdapterError(f"database {url} failed: {first_line(err)}") from err
 
 
-def first_line(err: DBAPIError) -> str:
-    return str(err.orig).strip().splitlines()[0] if err.orig else str(err)
+def first_line(err: Exception) -> str:
+    """The first line of a database error: the driver's, where SQLAlchemy wrapped it."""
+    orig = getattr(err, "orig", None)
+    return (str(orig or err).strip().splitlines() or [type(err).__name__])[0]

@@ -243,7 +243,8 @@ class PgTurnTx:
                 for row in found]
 
     async def save_and_commit(self, conversation: StoredConversation, turn_id: str | None,
-                              decision: Mapping[str, Any], at: datetime) -> None:
+                              decision: Mapping[str, Any], at: datetime) -> bool:
+        """Always True: the conversation was loaded under its lock."""
         values = rows.conversation_values(conversation)  # as `SqlTx.save_turn_state`
         values["started_at"] = started_at(conversation.data, conversation.updated_at)
         query = _sql().save
@@ -252,6 +253,7 @@ class PgTurnTx:
             query = _sql().save_with_decision
         await self._rows([(query, values), b"COMMIT"])
         self.done = True
+        return True
 
     async def _rows(self, steps: Sequence[Step]) -> list[dict[str, Any]]:
         """Run `steps` as one pipeline; the rows of the last statement that returns rows,

@@ -5,7 +5,6 @@ and PostgreSQL. Races are decided by the database: conditional UPDATEs, and on P
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -27,6 +26,7 @@ from .records import as_utc, contact_reason, started_at
 from .sql_outbox import SqlOutboxTx
 from .statements import QUEUE_ORDER, statements
 from .tables import api_keys, conversations, events, handoffs, reps, tenants, users
+from .writer_lock import WriterLock
 
 __all__ = ["SchemaNotCurrent", "SqlStore", "SqlTx"]
 
@@ -326,15 +326,23 @@ class SqlStore:
         self._engine = make_engine(url, echo=echo)
         self.url = safe_url(self._engine.url)
         # SQLite has one writer at a time and every transaction here writes (BEGIN
-        # IMMEDIATE). Threads of one process queue on this lock instead of on SQLite's busy
-        # handler, which sleeps between retries and turned 32 concurrent requests into
-        # second-long tails. Other processes still wait on busy_timeout.
-        self._writer = (threading.Lock() if self._engine.dialect.name == "sqlite"
-                        else contextlib.nullcontext())
+        # IMMEDIATE). Writers queue on this lock — threads, then worker processes — instead
+        # of in SQLite's busy handler, which sleeps between retries and turned 32 concurrent
+        # requests into second-long tails (see writer_lock.py).
+        self._writer: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+        if self._engine.dialect.name == "sqlite":
+            database = self._engine.url.database
+            self._writer = WriterLock(f"{database}-writer" if database and database !=
+                                      ":memory:" else None)
 
     @property
     def engine(self) -> sa.Engine:
         return self._engine
+
+    @property
+    def writer(self) -> contextlib.AbstractContextManager[Any]:
+        """The lock a writing transaction holds in this process (SQLite; a no-op else)."""
+        return self._writer
 
     def checkpoint(self) -> None:
         """SQLite: copy the WAL into the database without blocking writers (PASSIVE), off
@@ -379,3 +387,5 @@ class SqlStore:
 
     def close(self) -> None:
         self._engine.dispose()
+        if isinstance(self._writer, WriterLock):
+            self._writer.close()
