@@ -84,8 +84,11 @@ conversations = sa.Table(
     sa.Column("started_at", UtcDateTime, nullable=True),
     sa.Column("updated_at", UtcDateTime, nullable=True),
     sa.PrimaryKeyConstraint("tenant_id", "id"),
-    # Repeat contacts: a customer's conversations in a time window.
-    sa.Index(None, "tenant_id", "customer_key", "started_at"),
+    # Repeat contacts: a customer's conversations in a time window. Partial, so a lookup by
+    # `tenant_id` and `id` can only ever use the primary key (migration 0003 says why).
+    sa.Index(None, "tenant_id", "customer_key", "started_at",
+             postgresql_where=sa.text("customer_key IS NOT NULL"),
+             sqlite_where=sa.text("customer_key IS NOT NULL")),
 )
 
 decisions = sa.Table(
