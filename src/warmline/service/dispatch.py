@@ -5,12 +5,12 @@ conditional updates (`take_slot`, `update_handoff(expect=...)`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from warmline.core.handoff import Handoff, HandoffStatus, Tenant, pick_rep, queue_order
+from warmline.core.handoff import Handoff, HandoffStatus, Rep, Tenant, pick_rep, queue_order
 from warmline.core.policy import Policy
 from warmline.service.outbox import Outbox
 from warmline.service.ports import Tx
@@ -43,9 +43,12 @@ class Dispatcher:
             self.outbox.enqueue(tx, tenant, kind, handoff, now, customer=customer)
         return event_id
 
-    def offer(self, tx: Tx, tenant: Tenant, handoff: Handoff, policy: Policy, now: datetime
-              ) -> Handoff:
-        """Offer a queued handoff to a free rep; returns it as stored afterwards."""
+    def offer(self, tx: Tx, tenant: Tenant, handoff: Handoff, policy: Policy, now: datetime,
+              *, reps: Sequence[Rep] | None = None) -> Handoff:
+        """Offer a queued handoff to a free rep; returns it as stored afterwards. `reps`: the
+        tenant's reps as this transaction already read them, for the first pick only (one
+        statement fewer per escalation); a rep taken since fails `take_slot`, and the next
+        pick reads them afresh."""
         if handoff.status is not HandoffStatus.QUEUED:
             return handoff
         queue = policy.queues.get(handoff.queue)
@@ -54,7 +57,9 @@ class Dispatcher:
         skills = _skills(policy, handoff.queue)
         tried: set[str] = set(handoff.declined_by)
         for _ in range(_MAX_TRIES):
-            rep = pick_rep(tx.list_reps(tenant.id), skills, exclude=tried)
+            known, reps = reps, None
+            rep = pick_rep(tx.list_reps(tenant.id) if known is None else known, skills,
+                           exclude=tried)
             if rep is None:
                 return handoff
             tried.add(rep.id)

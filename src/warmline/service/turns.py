@@ -158,7 +158,7 @@ class TurnService:
             self.dispatcher.publish(tx, tenant, "handoff.callback_scheduled", handoff, now,
                                     customer=customer)
         else:
-            self.dispatcher.offer(tx, tenant, handoff, decider.policy, now)
+            self.dispatcher.offer(tx, tenant, handoff, decider.policy, now, reps=reps)
         return result, replace(stored, handoff_id=handoff.id)
 
     def _create_handoff(self, tx: Tx, tenant: Tenant, stored: StoredConversation,
