@@ -210,13 +210,9 @@ class NotifyProbe:
                     self.failures += 1
 
 
-def seed_history(base: str, key: str, ids: list[str], history: int) -> None:
-    """Give each conversation `history` earlier turns (varied, so nothing escalates)."""
-    if history <= 0:
-        return
-    from concurrent.futures import ThreadPoolExecutor
-
-    turns = []
+def history_turns(history: int) -> list[dict[str, object]]:
+    """`history` earlier turns of a calm billing call (varied, so nothing escalates)."""
+    turns: list[dict[str, object]] = []
     for i in range(history):
         at = f"2026-11-24T09:{i // 12:02d}:{i % 12 * 5:02d}-06:00"
         if i % 2 == 0:
@@ -226,6 +222,16 @@ def seed_history(base: str, key: str, ids: list[str], history: int) -> None:
             turns.append({"id": f"h{i}", "speaker": "ai", "at": at, "confidence": 0.9,
                           "question_type": "billing",
                           "text": f"Line {i} is the prorated part of your plan for May {i}."})
+    return turns
+
+
+def seed_history(base: str, key: str, ids: list[str], history: int) -> None:
+    """Give each conversation `history` earlier turns, one POST each."""
+    if history <= 0:
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    turns = history_turns(history)
     headers = {"Authorization": f"Bearer {key}"}
     with httpx.Client(timeout=30, headers=headers) as client, ThreadPoolExecutor(4) as pool:
         def post(conversation_id: str) -> None:

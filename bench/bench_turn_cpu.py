@@ -25,7 +25,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_load import PG, database  # noqa: E402  (the same fresh, migrated schema)
+from bench_load import PG, database, history_turns  # noqa: E402  (as the HTTP bench does)
 
 TEXTS = (
     ("customer", "My invoice looks wrong this month, can you check it? Ref {n}"),
@@ -76,15 +76,16 @@ async def run(url: str, args: argparse.Namespace) -> None:
         if "handoff_id" in result:
             raise SystemExit(f"a bench turn escalated: {result}")
 
-    for step in range(args.history):  # untimed: conversations of a realistic length
-        for i, conversation in enumerate(ids):
-            await post(conversation, i, step)
+    if args.history:  # untimed: conversations of a realistic length, as bench_load seeds
+        seed = {"turns": history_turns(args.history)}
+        for conversation in ids:
+            turns.post_turns(tenant, conversation, seed)
     for i, conversation in enumerate(ids[:50]):  # warm up caches and connections
-        await post(conversation, i, args.history)
+        await post(conversation, i, 0)
 
     queue: asyncio.Queue[tuple[str, int, int]] = asyncio.Queue()
     for n in range(args.turns):
-        queue.put_nowait((ids[n % len(ids)], n, args.history + 1 + n // len(ids)))
+        queue.put_nowait((ids[n % len(ids)], n, 1 + n // len(ids)))
 
     async def worker() -> None:
         while not queue.empty():
