@@ -56,8 +56,8 @@ bench: install ## Benchmarks: print numbers and same-run ratios (HTTP ones need 
 	$(BIN)/python bench/bench_brief.py
 	@command -v wrk >/dev/null || { echo "the HTTP benchmarks need wrk: apt-get install wrk"; exit 1; }
 	$(BIN)/python bench/bench_http.py --seconds 10
-	$(BIN)/python bench/bench_load.py --live 5000 --every 5 --db sqlite,postgres
-	$(BIN)/python bench/bench_load.py --live 5000 --every 5 --db sqlite --history 30
+	$(BIN)/python bench/bench_load.py --live 5000 --every 5 --db sqlite,postgres --workers 2
+	$(BIN)/python bench/bench_load.py --live 5000 --every 5 --db sqlite,postgres --workers 2 --history 30 --no-echo
 
 faults: install ## Faults on PostgreSQL and SQLite: kill -9 a worker, restart the database, 10,000 accept races
 	cd bench/faults && ../../$(BIN)/python kill_worker.py --runs $${RUNS:-20}
