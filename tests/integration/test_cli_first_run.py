@@ -235,3 +235,16 @@ def test_the_saving_verdict_follows_its_interval(capsys: pytest.CaptureFixture[s
     show(result, Console(highlight=False))  # type: ignore[arg-type]  # the fields show() reads
     out = flat(capsys.readouterr().out)
     assert f"(paired bootstrap, 95 %): {verdict}." in out
+
+
+def test_a_policy_warning_shows_the_url_as_written(monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str],
+                                                   tmp_path: Path) -> None:
+    monkeypatch.delenv("HOOK_TOKEN", raising=False)
+    policy = tmp_path / "p.yaml"
+    policy.write_text(POLICY + "notify:\n  crm: {type: webhook, url: "
+                      "'https://crm.example.com/[in]/${HOOK_TOKEN}'}\n")
+    code, _, err = cli(monkeypatch, capsys, "policy", "check", str(policy))
+    assert code == 0, err
+    assert "warning: " in err
+    assert "https://crm.example.com/[in]/${HOOK_TOKEN} is not set" in err
