@@ -48,8 +48,8 @@ def report_command(
         help="The policy of tenants that name none, as given to `warmline serve` (its time "
              "zone, repeat window and cost of escalation).")] = None,
 ) -> None:
-    """The handoff metrics of SPEC §6: escalation rate (by reason, rule, question type and
-    over time), handoff time, notify latency, repeat contacts and CSAT warm vs cold,
+    """The handoff metrics of docs/contract.md §6: escalation rate (by reason, rule, question
+    type and over time), handoff time, notify latency, repeat contacts and CSAT warm vs cold,
     abandonment, transfer failures, queue waits, top triggers and cost."""
     settings = settings_from(db=db, policy=policy)
     services = build_services(settings, store=open_store_to_read(settings.db))
