@@ -45,7 +45,7 @@ def test_every_problem_is_reported_with_its_json_path() -> None:
         parse_conversation(data)
     paths = {p.path for p in info.value.problems}
     assert paths == {"$.id", "$.channel", "$.turns[0].speaker", "$.turns[0].text",
-                     "$.turns[1].confidence"}
+                     "$.turns[1].text", "$.turns[1].confidence"}
 
 
 def test_booleans_are_not_numbers() -> None:
@@ -65,3 +65,39 @@ def test_parse_turns_reads_a_bare_list() -> None:
     assert turns[0].speaker is Speaker.REP
     with pytest.raises(ConversationError, match="expected a list"):
         parse_turns({"speaker": "rep"})
+
+
+def test_a_turn_without_text_is_a_located_error_not_a_silent_empty_turn() -> None:
+    data = base(turns=[{"speaker": "customer", "message": "get me a human"}])
+    with pytest.raises(ConversationError) as info:
+        parse_conversation(data, source="call.json")
+    (problem,) = info.value.problems
+    assert problem.path == "$.turns[0].text"
+    assert problem.message.startswith("is required")
+
+
+@pytest.mark.parametrize("text", ["", None], ids=["empty", "null"])
+def test_an_ai_turn_that_says_nothing_is_kept(text: str | None) -> None:
+    data = base(turns=[{"speaker": "ai", "text": text, "actions": [{"name": "lookup"}]}])
+    (turn,) = parse_conversation(data).turns
+    assert turn.text == ""
+    assert turn.actions[0].name == "lookup"
+
+
+def test_a_conversation_without_turns_is_a_located_error() -> None:
+    data = base()
+    data.pop("turns")
+    with pytest.raises(ConversationError) as info:
+        parse_conversation(data)
+    assert [(p.path, p.message.split(":")[0]) for p in info.value.problems] == [
+        ("$.turns", "is required")]
+    assert parse_conversation(base(turns=[])).turns == ()  # not started yet: fine
+
+
+def test_a_missing_speaker_says_missing_not_null() -> None:
+    with pytest.raises(ConversationError) as info:
+        parse_conversation(base(turns=[{"text": "hi"}]))
+    (problem,) = info.value.problems
+    assert problem.path == "$.turns[0].speaker"
+    assert "required" in problem.message
+    assert "null" not in problem.message

@@ -157,3 +157,19 @@ def test_agent_and_phone_queues_and_transfer_targets() -> None:
 def test_overflow_must_name_a_known_queue() -> None:
     with pytest.raises(PolicyError, match="unknown queue 'nope'"):
         parse_policy(with_(queues={"desk": {"overflow": {"after_seconds": 30, "to": "nope"}}}))
+
+
+@pytest.mark.parametrize("text", ["", "# nothing yet\n", "---\n"], ids=["empty", "comment", "doc"])
+def test_an_empty_policy_file_is_a_located_problem(text: str, tmp_path: Any) -> None:
+    path = tmp_path / "empty.yaml"
+    path.write_text(text)
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    (problem,) = info.value.problems
+    assert (problem.file, problem.line) == (str(path), 1)
+    assert "empty" in problem.message
+
+
+def test_a_misspelt_bundled_name_suggests_the_bundled_one() -> None:
+    with pytest.raises(PolicyError, match="did you mean the bundled 'saas'"):
+        load_policy("sass")

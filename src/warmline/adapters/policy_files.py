@@ -4,6 +4,7 @@ strings, and the bundled policies by name (`saas`, `healthcare`, ...)."""
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import re
 from collections.abc import Mapping
@@ -103,9 +104,12 @@ def load_policy(name_or_path: str | os.PathLike[str] | None = None, *,
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        names = ", ".join(bundled_policy_names())
-        raise PolicyError([Problem(f"no such policy file (bundled policies: {names})",
-                                   file=text_name)]) from None
+        names = bundled_policy_names()
+        close = difflib.get_close_matches(text_name, names, n=1)
+        hint = f"; did you mean the bundled {close[0]!r}?" if close else ""
+        raise PolicyError([Problem(
+            f"no such policy file{hint} (bundled policies: {', '.join(names)})",
+            file=text_name)]) from None
     except (OSError, UnicodeDecodeError) as err:
         raise PolicyError([Problem(f"cannot read the policy: {err}", file=text_name)]) from err
     return parse_policy_text(text, source=text_name, env=env, base_dir=path.parent)

@@ -19,6 +19,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts are shown as written: `warmline[plot]` stays whole
 )
 decide_commands.register(app)
 app.add_typer(policy_commands.policy_app, name="policy")
@@ -62,6 +63,18 @@ def _register_report() -> None:
 
 
 _register_report()
+
+
+def _plain_help(parent: typer.Typer) -> None:
+    """Every command group shows its help as written, as the main app does: Rich markup
+    would swallow bracketed text (`[default 5; measured with --db]`, `warmline[plot]`)."""
+    for group in parent.registered_groups:
+        if group.typer_instance is not None:
+            group.typer_instance.rich_markup_mode = None
+            _plain_help(group.typer_instance)
+
+
+_plain_help(app)
 
 
 def main() -> None:

@@ -12,9 +12,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from warmline.adapters.policy_files import bundled_policy_names, load_policy
-from warmline.cli.console import read_text
+from warmline.cli.console import choice, open_store_to_read, out_console, read_text
 from warmline.core.calibration import DEFAULT_MIN_SAMPLES, Calibration, calibrate
 from warmline.core.errors import InvalidInput, Problem
 from warmline.core.history import Answer, read_history
@@ -42,7 +43,8 @@ def calibrate_command(
     write: Annotated[bool, typer.Option(
         "--write", help="Write the recommended thresholds into the policy file, in place "
         "(comments and layout kept), then re-validate it.")] = False,
-    output: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.TABLE,
+    output: Annotated[Format, typer.Option(
+        "--format", help="table or json.", parser=choice(Format, "format"))] = Format.TABLE,
     min_samples: Annotated[int, typer.Option(
         "--min-samples", min=0, help="Fewer answers than this for a question type keep its "
         "current threshold.")] = DEFAULT_MIN_SAMPLES,
@@ -80,7 +82,7 @@ def calibrate_command(
     if output is Format.JSON:
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:
-        show(result, Console(highlight=False))
+        show(result, out_console())
     if plot is not None:
         from warmline.cli.calibration_plot import write_plot
 
@@ -93,14 +95,13 @@ def calibrate_command(
 def _from_db(db: str | None, tenant: str | None, since: datetime | None, policy: str | None,
              export: Path | None) -> tuple[list[Answer], Policy]:
     from warmline.adapters.storage.engine import DEFAULT_URL
-    from warmline.bootstrap import build_store
     from warmline.core.history import label_handoffs, write_labelled
     from warmline.core.metrics import Window, contacts_by_customer
     from warmline.service.handoff_history import find_tenant, read_window
 
     now = datetime.now(UTC)
     start = _aware(since) if since else now - timedelta(days=90)
-    store = build_store(db or DEFAULT_URL)
+    store = open_store_to_read(db or DEFAULT_URL)
     try:
         found = find_tenant(store, tenant)
         loaded = load_policy(policy or found.policy)
@@ -145,6 +146,16 @@ def _money(value: float | None) -> str:
     return "-" if value is None else f"{value:,.0f}"
 
 
+def saving_verdict(low: float | None, high: float | None) -> str:
+    """What the saving's interval says: wholly above zero, per-type is cheaper; wholly below,
+    it costs more; spanning zero (or unknown), the data cannot tell them apart yet."""
+    if low is not None and low > 0:
+        return "per-type is cheaper"
+    if high is not None and high < 0:
+        return "per-type costs more than the best single global threshold"
+    return "no difference the data can tell apart yet"
+
+
 def show(result: Calibration, console: Console) -> None:
     table = Table(title="Expected cost per 1,000 conversations of each type", title_justify="left")
     for name in ("type", "n", "wrong", "now", "by cost", "best", "cost at best [95 %]",
@@ -155,7 +166,8 @@ def show(result: Calibration, console: Console) -> None:
         table.add_row(
             name if t.in_policy else f"{name} (not in policy)", str(t.n), str(t.wrong),
             f"{t.current:.2f}", "-" if t.cost_derived is None else f"{t.cost_derived:.2f}",
-            f"[bold]{t.threshold:.2f}[/]", f"{_money(m.mean)} [{_money(m.low)}, {_money(m.high)}]",
+            Text(f"{t.threshold:.2f}", style="bold"),
+            f"{_money(m.mean)} [{_money(m.low)}, {_money(m.high)}]",
             _money(t.current_cost), t.note or ("" if t.costs.source == "policy"
                                                else f"wrong answer cost {t.costs.source}"))
     console.print(table)
@@ -164,8 +176,7 @@ def show(result: Calibration, console: Console) -> None:
                   f"{_money(p.mean)} [{_money(p.low)}, {_money(p.high)}]; best single global "
                   f"threshold {result.global_threshold:.2f}: {_money(g.mean)} "
                   f"[{_money(g.low)}, {_money(g.high)}].")
-    verdict = ("per-type is cheaper" if (s.low or 0) > 0 else
-               "no difference the data can tell apart yet")
+    verdict = saving_verdict(s.low, s.high)
     console.print(f"Per-type saves {_money(s.mean)} [{_money(s.low)}, {_money(s.high)}] per "
                   f"1,000 conversations (paired bootstrap, 95 %): {verdict}. In-sample: "
                   "thresholds chosen and scored on the same history.")

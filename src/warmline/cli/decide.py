@@ -43,14 +43,14 @@ def _dump(data: Any) -> str:
 
 
 def decide_command(
-    conversation: Annotated[str, typer.Argument(help="Conversation JSON (SPEC §1), or - for "
-                                                "stdin.")],
+    conversation: Annotated[str, typer.Argument(
+        help="Conversation JSON (docs/contract.md §1), or - for stdin.")],
     policy: PolicyOption = None,
     llm_url: LlmUrl = None,
     llm_model: LlmModel = "gpt-4o-mini",
     llm_timeout: LlmTimeout = 2.0,
 ) -> None:
-    """Print the decision (SPEC §2) for one conversation."""
+    """Print the decision (docs/contract.md §2) for one conversation."""
     data = load_json(read_text(conversation), source=conversation)
     conv = parse_conversation(data, source=conversation)
     decider = _decider(policy, llm_url, llm_model, llm_timeout)

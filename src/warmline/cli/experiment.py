@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from warmline.cli.console import choice, open_store_to_read, out_console
 from warmline.core.estimate import Mean, Rate
 from warmline.core.experiment import (
     SEED_EFFECT,
@@ -49,16 +50,16 @@ def report_command(
     baseline: Annotated[float | None, typer.Option(
         "--baseline", min=0.001, max=0.999, help="Cold repeat-contact rate for the sample "
         "size [default: measured].")] = None,
-    output: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.TABLE,
+    output: Annotated[Format, typer.Option(
+        "--format", help="table or json.", parser=choice(Format, "format"))] = Format.TABLE,
 ) -> None:
     """Compare the arms: repeat-contact rate and CSAT, with intervals and sample sizes."""
     from warmline.adapters.policy_files import load_policy
     from warmline.adapters.storage.engine import DEFAULT_URL
-    from warmline.bootstrap import build_store
     from warmline.service.handoff_history import find_tenant, read_window
 
     now = datetime.now(UTC)
-    store = build_store(db or DEFAULT_URL)
+    store = open_store_to_read(db or DEFAULT_URL)
     try:
         found = find_tenant(store, tenant)
         loaded = load_policy(policy or found.policy)
@@ -78,7 +79,7 @@ def report_command(
         typer.echo(json.dumps({"tenant": found.name, "days": days, **result.to_dict()},
                               indent=2))
     else:
-        show(result, Console(highlight=False))
+        show(result, out_console())
 
 
 def _rate(r: Rate) -> str:

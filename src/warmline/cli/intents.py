@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from warmline.adapters.intent_files import (
@@ -22,7 +21,7 @@ from warmline.adapters.intent_files import (
     load_model,
     save_model,
 )
-from warmline.cli.console import err_console
+from warmline.cli.console import err_console, out_console
 from warmline.core.errors import InvalidInput, Problem
 from warmline.service.intent_training import (
     IntentExample,
@@ -225,7 +224,7 @@ def _print_summary(trained: TrainedIntentModel, written: Path) -> None:
         table.add_row(label, str(count), model.question_types.get(label, ""))
     if len(counts) > _MAX_LABELS_SHOWN:
         table.add_row(f"... {len(counts) - _MAX_LABELS_SHOWN} more", "", "")
-    console = Console(highlight=False)
+    console = out_console()
     console.print(table)
     measured = ""
     if threshold.in_scope_accuracy is not None:

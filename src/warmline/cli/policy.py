@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from warmline.adapters.policy_files import load_policy
-from warmline.cli.console import err_console, print_problems
+from warmline.cli.console import err_console, labelled, print_problems
 from warmline.core.errors import PolicyError
 
 policy_app = typer.Typer(help="Work with policy files.", no_args_is_help=True)
@@ -31,6 +31,6 @@ def check_command(
         typer.echo(f"ok: {name} (policy {policy.name!r}: {rules} rules, "
                    f"{len(policy.question_types)} question types, {len(policy.queues)} queues)")
         for warning in policy.warnings:
-            err_console.print(f"[yellow]warning:[/] {name}: {warning}", markup=True)
+            err_console.print(labelled("warning:", "yellow", f"{name}: {warning}"))
     if failed:
         raise typer.Exit(1)

@@ -18,7 +18,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from warmline.bootstrap import build_decider
-from warmline.cli.console import err_console
+from warmline.cli.console import err_console, labelled, out_console
 from warmline.core.errors import InvalidInput, Problem
 from warmline.service.deciding import Decider
 from warmline.service.replaying import BatchResult, ReplayStats, replay_batch
@@ -65,7 +65,7 @@ class _Writer:
     def write(self, result: BatchResult) -> None:
         for problem in result.problems:
             if self.stats.errors < _MAX_ERRORS_SHOWN:
-                err_console.print(f"[red]error:[/] {problem}", markup=True)
+                err_console.print(labelled("error:", "red", problem))
         self.stats.merge(result.stats)
         if result.lines:
             self.sink.write("\n".join(result.lines) + "\n")
@@ -103,7 +103,7 @@ def replay_stream(source: str, policy: str | None, *, out: Path | None, quiet: b
         else:
             _run_parallel(stream, writer, policy, source=source, workers=workers)
         stats = writer.stats
-    _summary(stats, Console(stderr=out is None))
+    _summary(stats, out_console(stderr=out is None))
     return stats.errors
 
 

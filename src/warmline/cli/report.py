@@ -9,18 +9,16 @@ import json
 import sys
 from collections.abc import Iterator, Mapping
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from warmline.bootstrap import Services, build_services, build_store
+from warmline.bootstrap import Services, build_services
+from warmline.cli.console import choice, open_store_to_read, out_console
 from warmline.cli.server import DbOption, settings_from
 from warmline.core.errors import InvalidInput, Problem
 from warmline.core.handoff import Tenant
-from warmline.service.ports import Store
 from warmline.web.metrics_api import compute, local_zone, parse_query
 
 WIDTH = 110
@@ -41,7 +39,8 @@ def report_command(
         help="End: an ISO date (its end) or time. Default: now.")] = None,
     tenant: Annotated[str | None, typer.Option(
         help="Tenant name; may be left out when the database has one tenant.")] = None,
-    output: Annotated[Format, typer.Option("--format", help="table, json or csv.")]
+    output: Annotated[Format, typer.Option(
+        "--format", help="table, json or csv.", parser=choice(Format, "format"))]
     = Format.TABLE,
     queue: Annotated[str | None, typer.Option(help="Only handoffs to this queue.")] = None,
     mode: Annotated[str | None, typer.Option(help="Only warm or cold handoffs.")] = None,
@@ -49,11 +48,11 @@ def report_command(
         help="The policy of tenants that name none, as given to `warmline serve` (its time "
              "zone, repeat window and cost of escalation).")] = None,
 ) -> None:
-    """The handoff metrics of SPEC §6: escalation rate (by reason, rule, question type and
-    over time), handoff time, notify latency, repeat contacts and CSAT warm vs cold,
+    """The handoff metrics of docs/contract.md §6: escalation rate (by reason, rule, question
+    type and over time), handoff time, notify latency, repeat contacts and CSAT warm vs cold,
     abandonment, transfer failures, queue waits, top triggers and cost."""
     settings = settings_from(db=db, policy=policy)
-    services = build_services(settings, store=_open_store(settings.db))
+    services = build_services(settings, store=open_store_to_read(settings.db))
     try:
         chosen = _tenant(services, tenant)
         query = parse_query({"since": since, "until": until, "queue": queue, "mode": mode},
@@ -71,17 +70,6 @@ def report_command(
         writer.writerows(flatten(metrics))
     else:
         print_tables(metrics, chosen.name)
-
-
-def _open_store(url: str) -> Store:
-    """The database, never created or migrated by a report: a missing SQLite file is an
-    error, not an empty report."""
-    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        path = Path(url.removeprefix("sqlite:///"))
-        if not path.exists():
-            raise InvalidInput([Problem("no such database file (give --db or WARMLINE_DB)",
-                                        file=str(path))])
-    return build_store(url, migrate_sqlite=False)
 
 
 def _tenant(services: Services, name: str | None) -> Tenant:
@@ -224,9 +212,9 @@ def _trend_table(trend: Mapping[str, Any]) -> Table:
 
 
 def print_tables(m: Mapping[str, Any], tenant: str) -> None:
-    console = Console(width=WIDTH if not sys.stdout.isatty() else None, highlight=False)
+    console = out_console(width=WIDTH if not sys.stdout.isatty() else None)
     for table in tables(m, tenant):
         console.print(table)
     if m["truncated"]:
-        console.print("[yellow]Only the first handoffs were read: the numbers are partial."
-                      "[/]")
+        console.print("Only the first handoffs were read: the numbers are partial.",
+                      style="yellow")

@@ -11,7 +11,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from warmline.cli.console import choice, open_store_to_read, out_console
 from warmline.core.policy import Mode
 from warmline.core.roi import Assumptions, Roi, compare
 
@@ -36,8 +38,9 @@ def _opt(flag: str, text: str, **kw: Any) -> Any:
 
 
 def roi_command(
-    platform: Annotated[PlatformName, _opt("--platform", "Whose pricing.")
-                        ] = PlatformName.RETELL,
+    platform: Annotated[PlatformName, _opt(
+        "--platform", "Whose pricing: retell, vapi, bland, synthflow or gohighlevel.",
+        parser=choice(PlatformName, "platform"))] = PlatformName.RETELL,
     calls_per_month: Annotated[float | None, _opt("--calls-per-month", "Calls a month "
                                "[default 1000; measured with --db].", min=0)] = None,
     escalation_rate: Annotated[float | None, _opt("--escalation-rate", "Share handed off, "
@@ -70,7 +73,8 @@ def roi_command(
                   "$WARMLINE_DB with --tenant).", envvar="WARMLINE_DB")] = None,
     tenant: Annotated[str | None, _opt("--tenant", "Tenant to measure (with --db).")] = None,
     days: Annotated[int, _opt("--days", "Measure over the last N days.", min=1, max=400)] = 30,
-    output: Annotated[Format, _opt("--format", "table or json.")] = Format.TABLE,
+    output: Annotated[Format, _opt("--format", "table or json.",
+                                   parser=choice(Format, "format"))] = Format.TABLE,
 ) -> None:
     """Cost of cold vs warm transfers a month on a platform's pricing."""
     base = Assumptions()
@@ -94,19 +98,18 @@ def roi_command(
     if output is Format.JSON:
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:
-        show(result, Console(highlight=False), given=frozenset(given))
+        show(result, out_console(), given=frozenset(given))
 
 
 def _measure(db: str | None, tenant: str | None, days: int) -> dict[str, float | None]:
     from warmline.adapters.policy_files import load_policy
     from warmline.adapters.storage.engine import DEFAULT_URL
-    from warmline.bootstrap import build_store
     from warmline.core.metrics import Window
     from warmline.core.roi import measure_inputs
     from warmline.service.handoff_history import find_tenant, read_window
 
     now = datetime.now(UTC)
-    store = build_store(db or DEFAULT_URL)
+    store = open_store_to_read(db or DEFAULT_URL)
     try:
         found = find_tenant(store, tenant)
         window_days = load_policy(found.policy).defaults.repeat_window_days
@@ -126,7 +129,7 @@ def show(result: Roi, console: Console, *, given: frozenset[str] = frozenset()) 
     def _where(a: Assumptions, name: str) -> str:
         return "given" if name in given else "measured" if name in a.measured else "assumed"
 
-    console.print(f"[bold]{result.pricing.name}[/]: {result.pricing.note}")
+    console.print(Text.assemble((result.pricing.name, "bold"), f": {result.pricing.note}"))
     table = Table(title="A month", title_justify="left")
     for name in ("", "cold", "warm", "warm - cold"):
         table.add_column(name, justify="left" if not name else "right")

@@ -153,6 +153,7 @@ def _read_action(r: _Reader, data: object, path: str) -> Action | None:
 
 
 _SPEAKERS = {speaker.value: speaker for speaker in Speaker}
+_MISSING = object()  # a key left out, as opposed to one given as null
 
 
 def _name(value: object) -> str | bool | None:
@@ -172,7 +173,7 @@ def _fast_turn(obj: object) -> Turn | None:
     get = obj.get
     speaker_value = get("speaker")
     speaker = _SPEAKERS.get(speaker_value) if type(speaker_value) is str else None
-    text = get("text", "")
+    text = get("text", _MISSING)
     text = "" if text is None else text
     confidence = get("confidence")
     actions = get("actions")
@@ -217,21 +218,9 @@ def _read_turn_fully(r: _Reader, data: object, path: str) -> Turn | None:
     obj = r.mapping(data, path)
     if obj is None:
         return None
-    ok = True
-    speaker_value = obj.get("speaker")
-    speaker: Speaker | None = None
-    try:
-        speaker = Speaker(str(speaker_value))
-    except ValueError:
-        r.fail(f"{path}.speaker", f"expected one of customer, ai, rep, system, got "
-               f"{_describe(speaker_value)}")
-        ok = False
-    text = obj.get("text", "")
-    if text is None:
-        text = ""
-    if not isinstance(text, str):
-        r.fail(f"{path}.text", f"expected a string, got {_describe(text)}")
-        ok = False
+    speaker = _read_speaker(r, obj.get("speaker"), path)
+    text = _read_text(r, obj.get("text", _MISSING), path)
+    ok = speaker is not None and text is not None
     confidence = r.number(obj, "confidence", path)
     if confidence is not None and not 0.0 <= confidence <= 1.0:
         r.fail(f"{path}.confidence", f"must be between 0 and 1, got {confidence:g}")
@@ -252,14 +241,39 @@ def _read_turn_fully(r: _Reader, data: object, path: str) -> Turn | None:
     intent = r.string(obj, "intent", path)
     question_type = r.string(obj, "question_type", path)
     fallback = r.boolean(obj, "fallback", path)
-    if not ok or speaker is None or len(r.problems) > before:
+    if not ok or speaker is None or text is None or len(r.problems) > before:
         return None
-    assert isinstance(text, str)
     return Turn(
         speaker=speaker, text=text, at=at, id=turn_id, confidence=confidence, intent=intent,
         question_type=question_type, actions=tuple(actions), fallback=bool(fallback),
         extra=_extra(obj, _TURN_KEYS),
     )
+
+
+def _read_speaker(r: _Reader, value: object, path: str) -> Speaker | None:
+    if value is None:
+        r.fail(f"{path}.speaker", "is required: one of customer, ai, rep, system")
+        return None
+    found = _SPEAKERS.get(value) if isinstance(value, str) else None
+    if found is None:
+        r.fail(f"{path}.speaker", f"expected one of customer, ai, rep, system, got "
+               f"{_describe(value)}")
+    return found
+
+
+def _read_text(r: _Reader, value: object, path: str) -> str | None:
+    """A turn's `text`: required, so that a misnamed field (`message`, `content`) is an error
+    rather than a silent empty turn; `""` or an explicit null mean nothing was said (an AI
+    turn that only called a tool)."""
+    if value is _MISSING:
+        r.fail(f"{path}.text", 'is required: a string ("" when nothing was said)')
+        return None
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        r.fail(f"{path}.text", f"expected a string, got {_describe(value)}")
+        return None
+    return value
 
 
 def _read_customer(r: _Reader, data: object, path: str) -> Customer:
@@ -321,8 +335,11 @@ def parse_conversation(data: object, *, source: str | None = None) -> Conversati
     if obj.get("customer") is not None:
         customer = _read_customer(r, obj["customer"], "$.customer")
     turns: list[Turn] = []
-    raw_turns = obj.get("turns", [])
-    if not isinstance(raw_turns, list):
+    raw_turns = obj.get("turns")
+    if raw_turns is None:
+        r.fail("$.turns", "is required: a list of turns ([] before the first one)")
+        raw_turns = []
+    elif not isinstance(raw_turns, list):
         r.fail("$.turns", f"expected a list of turns, got {_describe(raw_turns)}")
         raw_turns = []
     for i, item in enumerate(raw_turns):

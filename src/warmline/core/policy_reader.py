@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from warmline.core.errors import PolicyError
+from warmline.core.errors import PolicyError, Problem
 from warmline.core.hours import ALWAYS, Hours, HoursSyntaxError, parse_hours
 from warmline.core.policy import (
     DEFAULT_REDACT,
@@ -62,6 +62,10 @@ def parse_policy(
         PolicyError: every problem found, each with path, line and (for rules) rule name.
     """
     ctx = PolicyReader(file=source, locate=locate or no_location)
+    if data is None:  # an empty or comment-only file: YAML reads it as null
+        raise PolicyError([Problem(
+            "the policy is empty: expected a mapping with at least `name:` (see "
+            "docs/policy.md)", file=source, line=1)])
     top = ctx.mapping(data, ())
     if not top and not isinstance(data, Mapping):
         raise PolicyError(ctx.problems)

@@ -20,6 +20,7 @@ from warmline.adapters.storage.sqlite_watch import watch_events, watches
 from warmline.bootstrap import Services
 from warmline.service.outbox import OutboxService
 from warmline.web import api, events
+from warmline.web.api_docs import install_api_docs
 from warmline.web.dashboard import install_metrics
 from warmline.web.desk import install_desk
 from warmline.web.errors import install_error_handlers
@@ -109,6 +110,7 @@ def create_app(services: Services, *, sweep: bool = True) -> FastAPI:
                 await services.fast_turns.aclose()
 
     app = WarmlineApp(title="Warmline", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None,  # /docs from local assets: install_api_docs
                   description="Decide when, where and how an AI agent hands a customer to a "
                               "person. See docs/api.md.")
     app.state.services = services
@@ -131,6 +133,7 @@ def create_app(services: Services, *, sweep: bool = True) -> FastAPI:
     app.include_router(api.router)
     app.include_router(events.router)
     install_desk(app)
+    install_api_docs(app)
     install_metrics(app)
     install_integrations(app)
     return app

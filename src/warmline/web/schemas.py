@@ -155,7 +155,7 @@ class Outcome(Strict):
 
 TURN_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["speaker"],
+    "required": ["speaker", "text"],
     "properties": {
         "id": {"type": "string"},
         "speaker": {"enum": ["customer", "ai", "rep", "system"]},
