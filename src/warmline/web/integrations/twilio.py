@@ -147,7 +147,9 @@ def _sip_headers(decision: Mapping[str, Any]) -> dict[str, str]:
              summary="TwiML: the whisper, spoken to the rep before the bridge",
              openapi_extra=_form(_HANDOFF), responses=_TWIML)
 async def whisper(request: Request) -> Response:
-    svc, caller, _ = await _twilio_request(request)
+    svc, caller, params = await _twilio_request(request)
+    if twilio.is_machine(params):  # the rep's voicemail: leave no message (AMD reports it)
+        return _xml(twilio.render_goodbye(None))
     _, decision = await _handoff(svc, caller, request.query_params.get("handoff"))
     return _xml(twilio.render_whisper(decision, voice=caller.setting("voice")))
 
