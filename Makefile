@@ -1,4 +1,5 @@
-# Warmline — `make help` lists the targets. `make check` is exactly what CI runs.
+# Warmline — `make help` lists the targets. CI (.ci/run) runs `make check`, with the agent
+# frameworks installed, then starts the app on the lowest dependency versions allowed.
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 PYTHON ?= python3

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -152,6 +153,41 @@ def test_agent_and_phone_queues_and_transfer_targets() -> None:
     assert p.queues["out"].phone == "+15125550100"
     with pytest.raises(PolicyError, match="not a SIP URI"):
         parse_policy(with_(queues={"desk": {"transfer": {"sip": "tel:123"}}}))
+
+
+@pytest.mark.parametrize(("written", "country", "e164", "extension"), [
+    ("+1 (512) 555-0100", None, "+15125550100", None),
+    ("(512) 555-0100", None, "+15125550100", None),  # national, read in the default US
+    ("020 7946 0958", "GB", "+442079460958", None),
+    ("+1 512 555 0100 ext. 204", None, "+15125550100", "204"),
+    ("+15125550100;ext=7", "US", "+15125550100", "7"),
+])
+def test_transfer_numbers_are_normalised_to_e164_in_the_policys_country(
+        written: str, country: str | None, e164: str, extension: str | None) -> None:
+    extra = {"country": country} if country else {}
+    outside = re.sub(r"( ext\. |;ext=)\d+$", "", written)
+    p = parse_policy(with_(queues={"desk": {"transfer": {"number": written}},
+                                   "out": {"phone": outside}}, **extra))
+    transfer = p.queues["desk"].transfer
+    assert transfer is not None
+    assert (transfer.number, transfer.extension) == (e164, extension)
+    assert p.queues["out"].phone == e164
+
+
+def test_an_impossible_transfer_number_is_a_located_error() -> None:
+    text = ("version: 1\nname: t\ntimezone: UTC\ndefaults: {queue: desk}\nqueues:\n"
+            "  desk: {transfer: {number: '+1 555'}}\n  out: {phone: 'call us'}\n")
+    with pytest.raises(PolicyError) as info:
+        parse_policy_text(text, source="acme.yaml")
+    problems = {p.path: p for p in info.value.problems}
+    assert "not a possible phone number" in problems["queues.desk.transfer.number"].message
+    assert problems["queues.desk.transfer.number"].line == 6
+    assert "not a phone number" in problems["queues.out.phone"].message
+
+
+def test_an_outside_number_refuses_an_extension() -> None:
+    with pytest.raises(PolicyError, match="outside number takes no extension"):
+        parse_policy(with_(queues={"desk": {"phone": "+1 512 555 0100 ext. 9"}}))
 
 
 def test_overflow_must_name_a_known_queue() -> None:

@@ -49,6 +49,7 @@ class Destination:
     agent: str | None = None
     number: str | None = None
     sip: str | None = None
+    extension: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": self.type.value, "queue": self.queue}
@@ -58,6 +59,8 @@ class Destination:
             out["skills"] = list(self.skills)
         if self.number:
             out["number"] = self.number
+        if self.extension:
+            out["extension"] = self.extension
         if self.sip:
             out["sip"] = self.sip
         return out

@@ -99,7 +99,10 @@ class Transfer:
     """What a voice platform dials for a queue."""
 
     number: str | None = None
+    """E.164, normalised when the policy loads."""
     sip: str | None = None
+    extension: str | None = None
+    """Digits dialled after the number answers (written in the policy as "... ext. 204")."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,6 @@ from warmline.core.policy import (
     Route,
     Rule,
     Signals,
-    Transfer,
     Trigger,
     Vertical,
 )
@@ -36,6 +35,7 @@ from warmline.core.policy_sections import (
     read_notify,
 )
 from warmline.core.rules import Locator, compile_rule
+from warmline.core.transfer_number import read_phone, read_transfer
 
 TOP_KEYS = (
     "version", "name", "vertical", "floor", "timezone", "business_hours", "defaults", "signals",
@@ -85,11 +85,11 @@ def parse_policy(
     question_types = _question_types(ctx, top.get("question_types"), defaults, floor)
     triggers = _triggers(ctx, top.get("triggers"))
     routes = _routes(ctx, top.get("routes"))
-    queues = _queues(ctx, top.get("queues"), business_hours)
+    country = _country(ctx, top.get("country"))
+    queues = _queues(ctx, top.get("queues"), business_hours, country)
     notify = read_notify(ctx, top.get("notify"))
     redact = _redact(ctx, top.get("redact"), vertical)
     intent_model = _intents(ctx, top.get("intents"))
-    country = _country(ctx, top.get("country"))
     experiment = read_experiment(ctx, top.get("experiment"))
     integrations = read_integrations(ctx, top.get("integrations"))
     _check_references(ctx, queues, notify)
@@ -289,7 +289,8 @@ def _routes(ctx: PolicyReader, value: object) -> tuple[Route, ...]:
     return tuple(out)
 
 
-def _queues(ctx: PolicyReader, value: object, business_hours: Hours) -> dict[str, Queue]:
+def _queues(ctx: PolicyReader, value: object, business_hours: Hours, country: str | None
+            ) -> dict[str, Queue]:
     out: dict[str, Queue] = {}
     for name, raw in ctx.mapping(value, ("queues",)).items():
         p: Path = ("queues", str(name))
@@ -306,8 +307,9 @@ def _queues(ctx: PolicyReader, value: object, business_hours: Hours) -> dict[str
         out[str(name)] = Queue(
             name=str(name), skills=ctx.strings(obj.get("skills"), (*p, "skills")), hours=hours,
             overflow=_overflow(ctx, obj.get("overflow"), (*p, "overflow")),
-            transfer=_transfer(ctx, obj.get("transfer"), (*p, "transfer")), agent=agent,
-            phone=ctx.string(obj["phone"], (*p, "phone")) if "phone" in obj else None,
+            transfer=read_transfer(ctx, obj.get("transfer"), (*p, "transfer"), country),
+            agent=agent, phone=read_phone(ctx, obj["phone"], (*p, "phone"), country)
+            if "phone" in obj else None,
             label=ctx.string(obj["label"], (*p, "label")) if "label" in obj else None,
             say={k: str(v) for k, v in say.items()})
     return out
@@ -323,20 +325,6 @@ def _overflow(ctx: PolicyReader, value: object, p: Path) -> Overflow | None:
     if to is None and "to" not in obj:
         ctx.fail((*p, "to"), "overflow needs `to:`, the queue that takes over")
     return Overflow(after_seconds=after, to=to) if after is not None and to else None
-
-
-def _transfer(ctx: PolicyReader, value: object, p: Path) -> Transfer | None:
-    if value is None:
-        return None
-    obj = ctx.mapping(value, p)
-    ctx.keys(obj, ("number", "sip"), p)
-    number = ctx.string(obj["number"], (*p, "number")) if "number" in obj else None
-    sip = ctx.string(obj["sip"], (*p, "sip")) if "sip" in obj else None
-    if number is None and sip is None:
-        ctx.fail(p, "transfer needs `number:` (E.164) or `sip:` (a SIP URI)")
-    elif sip is not None and not sip.startswith(("sip:", "sips:")):
-        ctx.fail((*p, "sip"), f"{sip!r} is not a SIP URI (it starts with sip:)")
-    return Transfer(number=number, sip=sip)
 
 
 def _redact(ctx: PolicyReader, value: object, vertical: Vertical) -> frozenset[str]:

@@ -34,11 +34,13 @@ def choose_destination(
     queue = policy.queues.get(name) or Queue(name=name)
     number = queue.transfer.number if queue.transfer else None
     sip = queue.transfer.sip if queue.transfer else None
+    extension = queue.transfer.extension if queue.transfer and number else None
     if queue.agent:
         return Destination(DestinationType.AGENT, name, agent=queue.agent)
     if queue.phone:
         return Destination(DestinationType.PHONE, name, queue.skills, number=queue.phone)
-    return Destination(DestinationType.QUEUE, name, queue.skills, number=number, sip=sip)
+    return Destination(DestinationType.QUEUE, name, queue.skills, number=number, sip=sip,
+                       extension=extension)
 
 
 def is_queue_open(policy: Policy, name: str, local: datetime) -> bool:

@@ -129,6 +129,28 @@ def test_dial_whisper_and_callbacks_time_one_handoff(env: Env) -> None:
     assert env.handoff(handoff_id) == done
 
 
+def test_a_machine_that_answers_hears_no_whisper_and_is_a_voicemail_outcome(env: Env) -> None:
+    handoff_id = env.escalate()
+    number = xml(env.post("/integrations/twilio/dial", "relay_ended", handoff=handoff_id)
+                 ).find("Dial/Number")
+    assert number is not None
+    assert number.get("machineDetection") == "Enable"
+    whisper_url, amd_url = number.get("url"), number.get("amdStatusCallback")
+    assert whisper_url is not None
+    assert amd_url is not None
+    machine = {**_form("whisper_request"), "AnsweredBy": "machine_start"}
+    answer = xml(env.post_url(whisper_url, machine, token=TOKENS["acme"]))
+    assert [child.tag for child in answer] == ["Hangup"]  # no whisper left on a voicemail
+    failed = env.handoff(handoff_id)
+    assert (failed["status"], failed["outcome"]) == ("failed", "voicemail")
+    env.post_url(amd_url, "status_machine", token=TOKENS["acme"])  # the AMD callback too
+    # Twilio's dial ends "completed" (the machine answered): the caller hears nobody is free.
+    end = xml(env.post_url(number.get("statusCallback") or "", "dial_action_completed",
+                           token=TOKENS["acme"]))
+    assert [child.tag for child in end] == ["Say", "Hangup"]
+    assert env.handoff(handoff_id) == failed
+
+
 def test_a_busy_rep_fails_the_handoff_and_the_caller_hears_why(env: Env) -> None:
     handoff_id = env.escalate()
     root = xml(env.post("/integrations/twilio/status", "dial_action_busy", handoff=handoff_id))

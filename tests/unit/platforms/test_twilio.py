@@ -153,6 +153,7 @@ queues:
   desk: {skills: [general]}
   retention: {transfer: {number: "+15125550100"}}
   scheduling: {transfer: {sip: "sip:scheduling@pbx.example.com"}}
+  front-desk: {transfer: {number: "+1 (512) 555-0111 ext. 204"}}
 """
 NASTY = 'Sarah <script>&amp; "quotes" ]]> 129 dollars'
 
@@ -205,6 +206,26 @@ def test_dial_a_sip_uri_with_headers_in_the_uri() -> None:
     sip = ET.fromstring(twiml).find("Dial/Sip")
     assert sip is not None
     assert sip.text == "sip:scheduling@pbx.example.com?X-Warmline-Brief=a%20b%26c%3Dd"
+
+
+@pytest.mark.parametrize(("queue", "element"), [("retention", "Dial/Number"),
+                                              ("scheduling", "Dial/Sip")])
+def test_dial_asks_twilio_to_detect_an_answering_machine(queue: str, element: str) -> None:
+    twiml = twilio.render_dial(decision(queue), policy(), URLS)
+    assert twiml is not None
+    target = ET.fromstring(twiml).find(element)
+    assert target is not None
+    assert target.get("machineDetection") == "Enable"
+    assert (target.get("amdStatusCallback"), target.get("amdStatusCallbackMethod")) == (
+        URLS.status, "POST")
+
+
+def test_an_extension_is_keyed_once_the_number_answers() -> None:
+    twiml = twilio.render_dial(decision("front-desk"), policy(), URLS)
+    assert twiml is not None
+    number = ET.fromstring(twiml).find("Dial/Number")
+    assert number is not None
+    assert (number.text, number.get("sendDigits")) == ("+15125550111", "wwww204")
 
 
 def test_nothing_to_dial_for_a_queue_without_transfer() -> None:

@@ -259,6 +259,7 @@ def test_messages_that_say_nothing_about_a_transfer_give_no_event(name: str) -> 
      TransferOutcome.CALLER_LEFT),
     ("customer-ended-call-during-transfer", TransferStage.FAILED, TransferOutcome.CALLER_LEFT),
     ("call.forwarding.operator-busy", TransferStage.FAILED, TransferOutcome.BUSY),
+    ("call.forwarding.no-answer", TransferStage.FAILED, TransferOutcome.NO_ANSWER),
     ("voicemail", TransferStage.FAILED, TransferOutcome.VOICEMAIL),
     ("call.in-progress.error-providerfault-outbound-sip-480-temporarily-unavailable",
      TransferStage.FAILED, TransferOutcome.NO_ANSWER),
@@ -318,10 +319,12 @@ def test_a_sip_destination_carries_the_brief_as_a_sip_header() -> None:
     assert answer["transferPlan"]["mode"] == "warm-transfer-say-message"
 
 
-def test_a_number_that_is_not_e164_switches_vapis_e164_check_off() -> None:
-    dest = {"type": "queue", "queue": "desk", "skills": [], "number": "4021"}
+def test_an_extension_is_sent_as_vapis_extension_with_the_e164_check_left_on() -> None:
+    dest = {"type": "queue", "queue": "desk", "skills": [], "number": "+15125550100",
+            "extension": "204"}
     answer = vapi.render_transfer(decision(destination=dest))["destination"]
-    assert answer["numberE164CheckEnabled"] is False
+    assert (answer["number"], answer["extension"]) == ("+15125550100", "204")
+    assert "numberE164CheckEnabled" not in answer
 
 
 def test_an_outside_phone_destination_is_dialled() -> None:

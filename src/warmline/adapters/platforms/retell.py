@@ -249,6 +249,7 @@ def render_function_result(decision: Mapping[str, Any], policy: Policy) -> dict[
     queue = policy.queues.get(queue_name) if queue_name else None
     number = queue.transfer.number if queue and queue.transfer else None
     sip = queue.transfer.sip if queue and queue.transfer else None
+    extension = queue.transfer.extension if queue and queue.transfer and number else None
     number = number or (queue.phone if queue else None)
     brief = decision.get("brief") or {}
     escalating = action in ("escalate", "hold")
@@ -263,6 +264,8 @@ def render_function_result(decision: Mapping[str, Any], policy: Policy) -> dict[
         "queue": queue_name,
         "transfer_number": number if can_transfer else None,
         "transfer_sip_uri": sip if can_transfer else None,
+        # Digits to key once transfer_number answers (Retell's transfer tool: `extension`).
+        "transfer_extension": extension if can_transfer else None,
         "agent": destination.get("agent") if isinstance(destination, dict) else None,
         "whisper": brief.get("whisper"),
         "summary": brief.get("summary"),

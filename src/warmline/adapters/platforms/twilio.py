@@ -34,6 +34,8 @@ SIGNATURE_HEADER = "x-twilio-signature"
 SETTINGS_HEADER = "x-twilio-webhooks-signature-settings"
 #: Twilio's own `<Number statusCallbackEvent>` values.
 STATUS_EVENTS = "initiated ringing answered completed"
+#: `<Number machineDetection>` / `<Sip machineDetection>`: Twilio's answering-machine detection.
+MACHINE_DETECTION = "Enable"
 NOBODY_AVAILABLE = "Sorry, nobody can take your call right now. Please try again later."
 
 
@@ -121,7 +123,7 @@ def parse_status(params: Params, conversation_id: str) -> StatusReport:
         return TransferEvent(conversation_id, stage, at=at, outcome=outcome, detail=detail)
 
     result: tuple[TransferEvent, ...] = ()
-    if answered_by.startswith(("machine", "fax")):
+    if is_machine(params):
         result = (event(TransferStage.FAILED, TransferOutcome.VOICEMAIL),)
     elif status in ("queued", "initiated", "ringing"):
         result = (event(TransferStage.STARTED),)
@@ -217,21 +219,45 @@ class CallbackUrls:
 def render_dial(decision: Mapping[str, Any], policy: Policy, urls: CallbackUrls, *,
                 sip_headers: Mapping[str, str] | None = None) -> str | None:
     """`<Dial>` to the destination queue's `transfer:` number or SIP URI with the whisper
-    on pickup and status callbacks; None when that queue has nothing to dial."""
+    on pickup and status callbacks; None when that queue has nothing to dial.
+
+    Answering-machine detection is on (`machineDetection="Enable"`): Twilio then tells the
+    whisper URL and the status callback who answered (`AnsweredBy`), so a rep's voicemail is
+    recorded as the transfer's `voicemail` outcome instead of a bridged call, and the whisper
+    is not spoken to a machine."""
     number, sip = transfer_target(decision, policy)
     if not number and not sip:
         return None
     response = VoiceResponse()
     dial = Dial(action=urls.status, method="POST")
+    common: dict[str, Any] = {
+        "url": urls.whisper, "method": "POST", "status_callback": urls.status,
+        "status_callback_event": STATUS_EVENTS, "status_callback_method": "POST",
+        "machine_detection": MACHINE_DETECTION, "amd_status_callback": urls.status,
+        "amd_status_callback_method": "POST"}
     if number:
-        dial.number(number, url=urls.whisper, method="POST", status_callback=urls.status,
-                    status_callback_event=STATUS_EVENTS, status_callback_method="POST")
+        extension = _extension(decision, policy)
+        # `w` waits half a second: the extension is keyed once the line has answered.
+        digits = f"wwww{extension}" if extension else None
+        dial.number(number, send_digits=digits, **common)
     else:
-        dial.sip(_with_headers(str(sip), sip_headers or {}), url=urls.whisper, method="POST",
-                 status_callback=urls.status, status_callback_event=STATUS_EVENTS,
-                 status_callback_method="POST")
+        dial.sip(_with_headers(str(sip), sip_headers or {}), **common)
     response.append(dial)
     return str(response.to_xml())
+
+
+def _extension(decision: Mapping[str, Any], policy: Policy) -> str | None:
+    destination = decision.get("destination") or {}
+    given = destination.get("extension")
+    if given:
+        return str(given)
+    queue = policy.queues.get(str(destination.get("queue")))
+    return queue.transfer.extension if queue and queue.transfer else None
+
+
+def is_machine(params: Params) -> bool:
+    """Twilio's answering-machine detection says a machine or fax answered (`AnsweredBy`)."""
+    return (params.get("AnsweredBy") or "").lower().startswith(("machine", "fax"))
 
 
 def _with_headers(uri: str, headers: Mapping[str, str]) -> str:

@@ -52,7 +52,6 @@ SIGNATURE_HEADERS = ("x-signature", "x-vapi-signature")
 TIMESTAMP_HEADER = "x-timestamp"
 DEFAULT_MAX_AGE_SECONDS = 300.0
 _PREFIX = re.compile(r"^[A-Za-z0-9_-]{1,16}[=,]")  # "sha256=", "v1," — never inside hex/base64
-_E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,9 +183,11 @@ def render_transfer(decision: Mapping[str, Any]) -> dict[str, Any]:
             out["sipHeaders"] = headers
         return {"destination": out}
     if number:
+        # E.164 since the policy loaded (core.transfer_number), so Vapi's E.164 check stays on;
+        # Vapi dials `extension` once the number answers.
         out = {"type": "number", "number": str(number), "message": say, "transferPlan": plan}
-        if not _E164.match(str(number)):
-            out["numberE164CheckEnabled"] = False  # an extension or a trunk-local number
+        if dest.get("extension"):
+            out["extension"] = str(dest["extension"])
         return {"destination": out}
     queue = dest.get("queue")
     return {"error": f"Do not transfer: Warmline's queue {queue!r} has no phone number or SIP "

@@ -184,11 +184,14 @@ def _turns(m: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 # --- events ---------------------------------------------------------------------------------
 
-#: `endedReason` values that say what became of a transfer (docs.vapi.ai/calls/call-ended-reason,
-#: "Transfer errors", "Customer actions", "Call hooks", "Other reasons").
-_BRIDGED = frozenset({"assistant-forwarded-call", "call.ringing.hook-executed-transfer",
-                      "call.ending.hook-executed-transfer"})
-_FAILED: Mapping[str, TransferOutcome] = {
+#: `endedReason` values that say what became of a transfer, each one a value of the
+#: `CallEndedReason` list in Vapi's SDK (vapi-server-sdk 3.0.0; docs.vapi.ai/calls/call-ended-
+#: reason). Every other value ends the call without saying how a transfer went (ENDED).
+#: tests/contract/test_vendor_formats.py checks them against the SDK's list.
+BRIDGED_REASONS = frozenset({"assistant-forwarded-call", "call.ringing.hook-executed-transfer",
+                             "call.ending.hook-executed-transfer"})
+_SIP = "call.in-progress.error-providerfault-outbound-sip-"
+FAILED_REASONS: Mapping[str, TransferOutcome] = {
     "call.in-progress.error-transfer-failed": TransferOutcome.FAILED,
     "call.in-progress.error-warm-transfer-max-duration": TransferOutcome.NO_ANSWER,
     "call.in-progress.error-warm-transfer-silence-timeout": TransferOutcome.NO_ANSWER,
@@ -198,27 +201,25 @@ _FAILED: Mapping[str, TransferOutcome] = {
     "customer-ended-call-after-warm-transfer-attempt": TransferOutcome.CALLER_LEFT,
     "customer-ended-call-during-transfer": TransferOutcome.CALLER_LEFT,
     "call.forwarding.operator-busy": TransferOutcome.BUSY,
+    "call.forwarding.no-answer": TransferOutcome.NO_ANSWER,
     "voicemail": TransferOutcome.VOICEMAIL,
+    # The transfer's outbound SIP leg: nobody picked up, or it could not be placed.
+    f"{_SIP}408-request-timeout": TransferOutcome.NO_ANSWER,
+    f"{_SIP}480-temporarily-unavailable": TransferOutcome.NO_ANSWER,
+    f"{_SIP}403-forbidden": TransferOutcome.FAILED,
+    f"{_SIP}407-proxy-authentication-required": TransferOutcome.FAILED,
+    f"{_SIP}503-service-unavailable": TransferOutcome.FAILED,
+    "call.in-progress.error-sip-outbound-call-failed-to-connect": TransferOutcome.FAILED,
+    "sip-outbound-unallocated-number": TransferOutcome.FAILED,
+    "sip-outbound-carrier-released-call": TransferOutcome.FAILED,
 }
-#: Outbound SIP answers in the "SIP" section: nobody picked up vs. the call was refused.
-_SIP_NO_ANSWER = re.compile(r"outbound-sip-(408|480)-")
-_SIP_BUSY = re.compile(r"outbound-sip-(486|600)-")
-_SIP_DECLINED = re.compile(r"outbound-sip-603-")
-_SIP_FAILED = re.compile(r"(outbound-sip-\d{3}-|sip-outbound-call-failed)")
-
 
 def ended_outcome(reason: str) -> tuple[TransferStage, TransferOutcome | None]:
     """What a call's `endedReason` says about a pending transfer."""
-    if reason in _BRIDGED:
+    if reason in BRIDGED_REASONS:
         return TransferStage.BRIDGED, None
-    if reason in _FAILED:
-        return TransferStage.FAILED, _FAILED[reason]
-    for pattern, outcome in ((_SIP_NO_ANSWER, TransferOutcome.NO_ANSWER),
-                             (_SIP_BUSY, TransferOutcome.BUSY),
-                             (_SIP_DECLINED, TransferOutcome.DECLINED),
-                             (_SIP_FAILED, TransferOutcome.FAILED)):
-        if pattern.search(reason):
-            return TransferStage.FAILED, outcome
+    if reason in FAILED_REASONS:
+        return TransferStage.FAILED, FAILED_REASONS[reason]
     return TransferStage.ENDED, None
 
 

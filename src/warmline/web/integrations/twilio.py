@@ -147,9 +147,23 @@ def _sip_headers(decision: Mapping[str, Any]) -> dict[str, str]:
              summary="TwiML: the whisper, spoken to the rep before the bridge",
              openapi_extra=_form(_HANDOFF), responses=_TWIML)
 async def whisper(request: Request) -> Response:
-    svc, caller, _ = await _twilio_request(request)
-    _, decision = await _handoff(svc, caller, request.query_params.get("handoff"))
+    svc, caller, params = await _twilio_request(request)
+    handoff, decision = await _handoff(svc, caller, request.query_params.get("handoff"))
+    if twilio.is_machine(params):  # the rep's voicemail: a voicemail outcome, no message left
+        await _record(request, svc, caller, params, handoff.conversation_id)
+        return _xml(twilio.render_goodbye(None))
     return _xml(twilio.render_whisper(decision, voice=caller.setting("voice")))
+
+
+async def _record(request: Request, svc: Services, caller: Caller, params: twilio.Params,
+                  conversation_id: str) -> tuple[twilio.StatusReport, Handoff | None]:
+    """Twilio's callback as transfer events; the handoff as they left it."""
+    report = twilio.parse_status(params, conversation_id)
+    handoff = None
+    for event in report.transfers:
+        handoff = await run_in_threadpool(svc.transfers.record, caller.tenant, event) or handoff
+    request.app.state.notifier.wake()
+    return report, handoff
 
 
 @router.post("/handoff", response_model=None, openapi_extra=_form(), responses=_TWIML,
@@ -192,11 +206,10 @@ async def status(request: Request) -> Response:
         conversation_id = request.query_params.get("conversation") or twilio.call_key(params)
     if not conversation_id:
         raise NotFound("name the handoff (?handoff=<id>) or send CallSid")
-    report = twilio.parse_status(params, conversation_id)
-    for event in report.transfers:
-        await run_in_threadpool(svc.transfers.record, caller.tenant, event)
-    request.app.state.notifier.wake()
-    if report.is_dial_result and report.failed:
+    report, moved = await _record(request, svc, caller, params, conversation_id)
+    # A dial whose rep line went to voicemail ends "completed" for Twilio, failed for us.
+    voicemail = moved is not None and moved.outcome == "voicemail"
+    if report.is_dial_result and (report.failed or voicemail):
         return _xml(twilio.render_goodbye(twilio.NOBODY_AVAILABLE, voice=caller.setting("voice")))
     if report.is_dial_result:
         return _xml(twilio.render_goodbye(None))
