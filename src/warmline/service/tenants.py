@@ -6,10 +6,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from time import monotonic
 
 from warmline.core.errors import AuthError, Conflict, InvalidInput, NotFound
 from warmline.core.handoff import Role, Tenant
@@ -136,13 +136,13 @@ class TenantService:
             raise AuthError("unknown or revoked API key")
         if len(self._auth_cache) > _AUTH_CACHE_MAX:
             self._auth_cache.clear()
-        self._auth_cache[digest] = (tenant, time.monotonic() + self.auth_cache_seconds)
+        self._auth_cache[digest] = (tenant, monotonic() + self.auth_cache_seconds)
         return tenant
 
     def cached_tenant(self, key: str) -> Tenant | None:
         """The tenant of a recently authenticated key, without touching the store."""
         cached = self._auth_cache.get(hash_key(key))
-        return cached[0] if cached is not None and cached[1] > time.monotonic() else None
+        return cached[0] if cached is not None and cached[1] > monotonic() else None
 
     # --- desk users ----------------------------------------------------------------------
 

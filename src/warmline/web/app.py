@@ -19,7 +19,7 @@ from warmline.adapters.storage.listener import listen_for_events, listen_url
 from warmline.adapters.storage.sqlite_watch import watch_events, watches
 from warmline.bootstrap import Services
 from warmline.service.outbox import OutboxService
-from warmline.web import api, events
+from warmline.web import admin_api, api, events
 from warmline.web.dashboard import install_metrics
 from warmline.web.desk import install_desk
 from warmline.web.errors import install_error_handlers
@@ -129,6 +129,7 @@ def create_app(services: Services, *, sweep: bool = True) -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(api.router)
+    app.include_router(admin_api.router)
     app.include_router(events.router)
     install_desk(app)
     install_metrics(app)
