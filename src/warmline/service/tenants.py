@@ -75,6 +75,10 @@ class TenantService:
         with self.store.read() as tx:
             return tx.find_tenant(name)
 
+    def all_tenants(self) -> list[Tenant]:
+        with self.store.read() as tx:
+            return tx.list_tenants()
+
     def existing(self, name: str) -> Tenant:
         """The tenant called `name`; NotFound (naming it) when there is none."""
         tenant = self.find(name)
