@@ -119,6 +119,27 @@ async def admin_caller(caller: CallerDep) -> Caller:
     return caller
 
 
+#: How often a long-lived response (an event stream) checks that its credential still holds.
+RECHECK_SECONDS = 5.0
+
+
+async def still_authorized(request: Request) -> bool:
+    """Whether the request's key is still good, or its desk session still open (checked
+    without the rate limit): an event stream ends when its key is revoked or its session
+    ended."""
+    key = bearer_key(request.headers.get("authorization", ""))
+    if key is None:
+        return await session_caller(request) is not None
+    svc = services(request)
+    if svc.tenants.cached_tenant(key) is not None:
+        return True
+    try:
+        await run_in_threadpool(svc.tenants.authenticate, key)
+    except AuthError:
+        return False
+    return True
+
+
 async def key_tenant(key: str, svc: Services, limiter: RateLimiter) -> Tenant:
     """The tenant of API key `key` (normalised by `bearer_key`), after the key's rate
     limit."""

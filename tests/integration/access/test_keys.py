@@ -3,6 +3,8 @@ key gets 401 on every route and worker, the hot path included, without a restart
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from warmline.adapters.storage.sql import SqlStore
 from warmline.bootstrap import Services, build_services
 from warmline.config import Settings
 from warmline.service import tenants as tenants_module
+from warmline.web import events as events_module
 from warmline.web.app import create_app
 
 from .conftest import Site
@@ -116,3 +119,32 @@ def test_a_new_key_is_shown_once_and_listed_by_prefix(site: Site) -> None:
     assert made.json()["id"] in listing
     assert site.client().get("/v1/handoffs", headers=site.bearer(key)).status_code == 200
     assert admin.delete("/v1/keys/k-nope", headers=csrf).status_code == 404
+
+
+@pytest.mark.parametrize("credential", ["key", "session"])
+def test_an_open_event_stream_ends_when_its_key_is_revoked_or_session_ends(
+        site: Site, credential: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(events_module, "RECHECK_SECONDS", 0.0)  # check on every poll
+    if credential == "key":
+        client, headers = site.client(), site.bearer()
+    else:
+        client, headers = site.logged_in("alice")
+    lines: list[str] = []
+
+    def listen() -> None:
+        with client.stream("GET", "/v1/events", headers=headers) as response:
+            assert response.status_code == 200
+            lines.extend(response.iter_lines())
+
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    time.sleep(1.0)
+    assert listener.is_alive()  # streaming
+    if credential == "key":
+        site.services.tenants.revoke_key(site.acme, site.key[:10])
+    else:
+        site.services.tenants.end_sessions(site.acme.id, site.services.tenants.list_users(
+            site.acme)[1].id)
+    listener.join(timeout=5)
+    assert not listener.is_alive()
+    assert lines[0] == "retry: 1000"
