@@ -3,10 +3,10 @@ key gets 401 on every route and worker, the hot path included, without a restart
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -69,13 +69,14 @@ def test_a_key_revoked_over_the_api_gets_401_everywhere_at_once(site: Site) -> N
         assert response.status_code == 401, (path, response.text)
 
 
-@pytest.fixture
-def two_workers(tmp_path: Path, sqlite_url: str, emptier: Any) -> Iterator[list[Services]]:
-    """Two server workers' services on one SQLite database, each with its own key cache."""
-    store = SqlStore(sqlite_url)
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def two_workers(request: pytest.FixtureRequest, emptier: Any) -> Iterator[list[Services]]:
+    """Two server workers' services on one database, each with its own key cache."""
+    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
+    store = SqlStore(url)
     emptier(store)
     store.close()
-    workers = [build_services(Settings(db=sqlite_url)) for _ in range(2)]
+    workers = [build_services(Settings(db=url)) for _ in range(2)]
     yield workers
     for services in workers:
         services.close()
@@ -87,20 +88,22 @@ def test_a_revocation_reaches_other_workers_within_the_cache_time(
 
     here = two_workers[0]
     key = here.tenants.create_key("acme")
-    clients = [TestClient(create_app(services, sweep=False)) for services in two_workers]
     header = {"Authorization": f"Bearer {key}"}
-    for client in clients:
-        assert client.post("/v1/conversations/c-1/turns", json=TURN,
-                           headers=header).status_code == 200
-    record = here.tenants.revoke_key(None, key[:10])
-    assert record.revoked is False  # the record as it was; the store now says revoked
-    assert clients[0].post("/v1/conversations/c-1/turns", json=TURN,
-                           headers=header).status_code == 401  # this worker: at once
-    later = tenants_module.monotonic() + tenants_module.AUTH_CACHE_SECONDS + 0.01
-    monkeypatch.setattr(tenants_module, "monotonic", lambda: later)
-    for method, path, body in ROUTES:
-        response = clients[1].request(method, path, json=body, headers=header)
-        assert response.status_code == 401, (path, response.text)
+    with contextlib.ExitStack() as running:  # lifespans run: PostgreSQL's async pools close
+        clients = [running.enter_context(TestClient(create_app(services, sweep=False)))
+                   for services in two_workers]
+        for client in clients:
+            assert client.post("/v1/conversations/c-1/turns", json=TURN,
+                               headers=header).status_code == 200
+        record = here.tenants.revoke_key(None, key[:10])
+        assert record.revoked is False  # the record as it was; the store now says revoked
+        assert clients[0].post("/v1/conversations/c-1/turns", json=TURN,
+                               headers=header).status_code == 401  # this worker: at once
+        later = tenants_module.monotonic() + tenants_module.AUTH_CACHE_SECONDS + 0.01
+        monkeypatch.setattr(tenants_module, "monotonic", lambda: later)
+        for method, path, body in ROUTES:
+            response = clients[1].request(method, path, json=body, headers=header)
+            assert response.status_code == 401, (path, response.text)
 
 
 def test_the_key_cache_trusts_a_key_for_seconds_not_minutes() -> None:
