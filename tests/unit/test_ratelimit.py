@@ -30,7 +30,7 @@ def test_a_key_in_use_keeps_its_bucket_while_made_up_ones_come_and_go() -> None:
 def test_the_login_back_off_forgets_the_oldest_keys_first() -> None:
     throttle = LoginThrottle(max_keys=50, clock=lambda: 0.0)
     for i in range(1_000):
-        throttle.failed([("address", f"10.0.{i // 256}.{i % 256}")])
+        assert throttle.attempt([(("address", f"10.0.{i // 256}.{i % 256}"), 5)]) == 0
     assert len(throttle) == 50
 
 
@@ -40,8 +40,28 @@ def test_the_login_back_off_doubles_up_to_its_longest_wait() -> None:
     key = ("account", "acme", "dana")
     waits = []
     for _ in range(12):
-        throttle.failed([key])
-        waits.append(throttle.wait([(key, 3)]))
-    assert waits == [0, 0, 1, 2, 4, 8, 16, 32, 60, 60, 60, 60]
-    now[0] = 10_000.0  # an hour without a failure: forgotten
-    assert throttle.wait([(key, 3)]) == 0
+        while (wait := throttle.attempt([(key, 3)])) > 0:  # wait it out, then fail again
+            waits.append(wait)
+            now[0] += wait
+    assert waits == [1, 2, 4, 8, 16, 32, 60, 60, 60]
+    now[0] += 3601  # an hour without a failure: forgotten
+    assert throttle.attempt([(key, 3)]) == 0
+
+
+def test_parallel_attempts_cannot_all_slip_through_before_the_first_fails() -> None:
+    throttle = LoginThrottle(clock=lambda: 0.0)
+    key = ("account", "acme", "dana")
+    allowed = [throttle.attempt([(key, 5)]) == 0 for _ in range(50)]  # none has failed yet
+    assert allowed == [True] * 5 + [False] * 45
+
+
+def test_a_good_login_clears_its_account_but_not_its_addresss_other_failures() -> None:
+    throttle = LoginThrottle(clock=lambda: 0.0)
+    account, address = ("account", "acme", "dana"), ("address", "10.0.0.1")
+    for _ in range(4):
+        throttle.attempt([(account, 5), (address, 5)])  # four failures
+    throttle.attempt([(account, 5), (address, 5)])
+    throttle.succeeded(account, address)  # the fifth was good
+    assert throttle.attempt([(account, 5)]) == 0
+    assert throttle.attempt([(("account", "acme", "eve"), 5), (address, 5)]) == 0
+    assert throttle.attempt([(address, 5)]) > 0  # 4 + 1 (eve) failures: the fifth waits

@@ -180,7 +180,8 @@ async def login(request: Request) -> Response:
     throttle: LoginThrottle = request.app.state.login_throttle
     account = ("account", tenant.casefold(), username.casefold())
     address = ("address", _client(request))
-    wait = throttle.wait([(account, ACCOUNT_FREE_FAILURES), (address, ADDRESS_FREE_FAILURES)])
+    wait = throttle.attempt([(account, ACCOUNT_FREE_FAILURES),
+                             (address, ADDRESS_FREE_FAILURES)])
     if wait > 0:  # refused without hashing: a guess here costs the server nothing
         seconds = max(1, math.ceil(wait))
         return _login_page(request, 429, fresh=True, tenant=tenant, username=username,
@@ -190,11 +191,10 @@ async def login(request: Request) -> Response:
     try:
         user = await run_in_threadpool(svc.tenants.login, tenant, username,
                                        _field(form, "password"))
-    except (AuthError, InvalidInput):
-        throttle.failed([account, address])
+    except (AuthError, InvalidInput):  # `attempt` counted the failure already
         return _login_page(request, 401, fresh=True, error=FAILED_LOGIN, tenant=tenant,
                            username=username)
-    throttle.succeeded(account)
+    throttle.succeeded(account, address)
     request.session.clear()  # a fresh session: nothing from before the login carries over
     request.session.update(session_fields(user.tenant_id, user.id, user.session_version,
                                           secrets.token_urlsafe(32)))

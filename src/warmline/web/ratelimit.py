@@ -72,34 +72,44 @@ class LoginThrottle:
     _failures: OrderedDict[Hashable, tuple[int, float]] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def wait(self, keys: Iterable[tuple[Hashable, int]]) -> float:
-        """Seconds before another attempt is allowed for these (key, free failures) pairs;
-        0 when it may go ahead now."""
-        now = self.clock()
-        longest = 0.0
-        with self._lock:
-            for key, free in keys:
-                count, last = self._failures.get(key, (0, now))
-                if count < free or now - last > self.forget_after:
-                    continue
-                delay = min(self.longest_wait, self.first_wait * 2 ** min(count - free, 30))
-                longest = max(longest, last + delay - now)
-        return longest
-
-    def failed(self, keys: Iterable[Hashable]) -> None:
+    def attempt(self, keys: Iterable[tuple[Hashable, int]]) -> float:
+        """Seconds before another attempt is allowed for these (key, free failures) pairs,
+        or 0: the attempt may go ahead and is counted as a failure already, so parallel
+        attempts cannot all slip through before the first one fails; `succeeded` takes it
+        back."""
+        pairs = list(keys)
         now = self.clock()
         with self._lock:
-            for key in keys:
-                count, last = self._failures.get(key, (0, now))
-                fresh = now - last > self.forget_after
-                self._failures[key] = (1 if fresh else count + 1, now)
+            longest = 0.0
+            for key, free in pairs:
+                count, last = self._current(key, now)
+                if count >= free:
+                    delay = min(self.longest_wait, self.first_wait * 2 ** min(count - free, 30))
+                    longest = max(longest, last + delay - now)
+            if longest > 0:
+                return longest
+            for key, _ in pairs:
+                self._failures[key] = (self._current(key, now)[0] + 1, now)
                 self._failures.move_to_end(key)
             while len(self._failures) > self.max_keys:
                 self._failures.popitem(last=False)
+        return 0.0
 
-    def succeeded(self, key: Hashable) -> None:
+    def succeeded(self, account: Hashable, *others: Hashable) -> None:
+        """The attempt was good: the account starts again; the others (the address) lose
+        the failure `attempt` counted in advance."""
         with self._lock:
-            self._failures.pop(key, None)
+            self._failures.pop(account, None)
+            for key in others:
+                count, last = self._failures.get(key, (0, 0.0))
+                if count > 1:
+                    self._failures[key] = (count - 1, last)
+                else:
+                    self._failures.pop(key, None)
+
+    def _current(self, key: Hashable, now: float) -> tuple[int, float]:
+        count, last = self._failures.get(key, (0, now))
+        return (0, now) if now - last > self.forget_after else (count, last)
 
     def __len__(self) -> int:
         return len(self._failures)
