@@ -120,7 +120,7 @@ class TenantService:
                 raise Conflict(f"{len(found)} keys start with {key_ref!r}; name one by its id")
             tx.revoke_api_key(found[0].tenant_id, found[0].id)
         self._auth_cache.pop(found[0].key_hash, None)
-        return found[0]
+        return replace(found[0], revoked=True)
 
     def authenticate(self, key: str) -> Tenant:
         """The tenant of an API key; AuthError when the key is unknown or revoked. A known

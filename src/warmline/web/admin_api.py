@@ -60,7 +60,7 @@ async def create_key(admin: AdminDep, svc: ServicesDep) -> dict[str, Any]:
 @router.delete("/keys/{key_id}", summary="Revoke an API key by id or prefix (admins)")
 async def revoke_key(key_id: KeyRef, admin: AdminDep, svc: ServicesDep) -> dict[str, Any]:
     record = await run_in_threadpool(svc.tenants.revoke_key, admin.tenant, key_id)
-    return {**key_json(record), "revoked": True}
+    return key_json(record)
 
 
 @router.get("/users", summary="The tenant's desk logins (admins)")
