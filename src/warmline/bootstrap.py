@@ -112,7 +112,8 @@ def build_services(settings: Settings, *, store: Store | None = None,
     summarizer = build_summarizer(settings.llm_url, settings.llm_model, key,
                                   settings.llm_timeout)
     tenants = TenantService(store, clock, lambda ref: build_decider(ref, summarizer=summarizer),
-                            default_policy=settings.policy)
+                            default_policy=settings.policy,
+                            password_log_n=settings.password_log_n)
     def policy_for(tenant: Tenant) -> Policy:
         return tenants.decider_for(tenant).policy
 

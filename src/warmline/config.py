@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     rate_limit_per_second: float = 200.0
     """Requests per second per API key and worker (0 = no limit)."""
     rate_limit_burst: float = 400.0
+    password_log_n: int = Field(default=17, ge=10, le=20)
+    """scrypt's cost for desk passwords, log2 N (17: OWASP's N=2^17, r=8, p=1; 128 MiB and
+    about 0.6 s a hash). Older hashes are re-hashed at this cost at the next good login."""
     # What a handoff costs (SPEC §6 cost), in the operator's currency; see core/cost.py.
     platform_cost_per_minute: float = Field(default=0.07, ge=0)
     """The voice/chat platform's price per minute while a handed-off call is live

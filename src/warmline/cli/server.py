@@ -1,16 +1,14 @@
-"""`warmline serve`, `warmline keys create`, `warmline users add`."""
+"""`warmline serve` (keys and users: `warmline.cli.access`)."""
 
 from __future__ import annotations
 
 import os
-import sys
 from typing import Annotated
 
 import typer
 
 from warmline.bootstrap import build_services
 from warmline.config import Settings
-from warmline.core.handoff import Role
 
 DbOption = Annotated[str | None, typer.Option(
     "--db", help="Database URL (default: $WARMLINE_DB, else sqlite:///warmline.db). "
@@ -62,47 +60,9 @@ def serve_command(
                 access_log=access_log, timeout_graceful_shutdown=3)
 
 
-keys_app = typer.Typer(help="API keys (one tenant each).", no_args_is_help=True)
-users_app = typer.Typer(help="Desk logins.", no_args_is_help=True)
-
-
-@keys_app.command("create")
-def keys_create(
-    tenant: Annotated[str, typer.Option(help="Tenant name; created if new.")],
-    db: DbOption = None,
-) -> None:
-    """Create the tenant if new and print a new API key, alone, on stdout."""
-    services = build_services(settings_from(db=db))
-    try:
-        typer.echo(services.tenants.create_key(tenant))
-    finally:
-        services.close()
-
-
-@users_app.command("add")
-def users_add(
-    tenant: Annotated[str, typer.Option(help="Tenant name; created if new.")],
-    username: Annotated[str, typer.Option(help="Login name.")],
-    role: Annotated[Role, typer.Option(help="rep, supervisor or admin.")] = Role.REP,
-    rep_id: Annotated[str | None, typer.Option(help="The rep this login acts as.")] = None,
-    password_stdin: Annotated[bool, typer.Option(help="Read the password from stdin.")] = False,
-    db: DbOption = None,
-) -> None:
-    """Add a desk login (the password is asked for, or read from stdin)."""
-    password = (sys.stdin.readline().rstrip("\n") if password_stdin
-                else typer.prompt("Password", hide_input=True, confirmation_prompt=True))
-    services = build_services(settings_from(db=db))
-    try:
-        services.tenants.add_user(tenant, username, password, role, rep_id or username)
-        if role is Role.REP:
-            tenant_obj = services.tenants.ensure_tenant(tenant)
-            services.reps.put(tenant_obj, rep_id or username, name=username)
-        typer.echo(f"added {role.value} {username!r} to tenant {tenant!r}", err=True)
-    finally:
-        services.close()
-
-
 def register(app: typer.Typer) -> None:
+    from warmline.cli.access import keys_app, users_app
+
     app.command("serve")(serve_command)
     app.add_typer(keys_app, name="keys")
     app.add_typer(users_app, name="users")

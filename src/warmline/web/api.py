@@ -17,7 +17,7 @@ from warmline.core.errors import InvalidInput, Problem
 from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus
 from warmline.core.redaction import redact
 from warmline.core.situation import zone
-from warmline.web.auth import ServicesDep, TenantDep
+from warmline.web.auth import Caller, CallerDep, Forbidden, ServicesDep, SupervisorDep, TenantDep
 from warmline.web.errors import PayloadTooLarge
 from warmline.web.schemas import (
     CONVERSATION_BODY,
@@ -96,7 +96,7 @@ def check_sizes(data: Any, svc: Services) -> None:
 @router.post("/conversations/{conversation_id}/turns", openapi_extra=TURNS_BODY,
              summary="Append turns and decide (the hot path)",
              response_model=None, responses={200: {"description": "The SPEC §2 decision"}})
-async def post_turns(conversation_id: ConversationId, request: Request, tenant: TenantDep,
+async def post_turns(conversation_id: ConversationId, request: Request, tenant: SupervisorDep,
                      svc: ServicesDep) -> Response:
     data = await read_json(request, svc)
     if not isinstance(data, dict):
@@ -110,7 +110,7 @@ async def post_turns(conversation_id: ConversationId, request: Request, tenant: 
 
 
 @router.post("/decide", openapi_extra=CONVERSATION_BODY, summary="Decide a whole conversation")
-async def decide(request: Request, tenant: TenantDep, svc: ServicesDep) -> dict[str, Any]:
+async def decide(request: Request, tenant: SupervisorDep, svc: ServicesDep) -> dict[str, Any]:
     data = await read_json(request, svc)
     check_sizes(data, svc)
     conversation = parse_conversation(data, source="request")
@@ -170,49 +170,56 @@ async def get_handoff(handoff_id: HandoffId, tenant: TenantDep, svc: ServicesDep
     return handoff_json(handoff, conversation, kinds)
 
 
-def acting_rep(request: Request, body: RepAction) -> str:
-    """The acting rep: the desk session's, else the body's `rep_id`."""
-    session = request.scope.get("session") or {}
-    rep_id = session.get("rep_id") or body.rep_id
-    if not rep_id:
+def acting_rep(caller: Caller, body: RepAction) -> str:
+    """The acting rep: the desk session's; a supervisor's session or an API key may name
+    one in `rep_id`. A rep's session acts only as its own rep."""
+    if caller.rep_id is not None:
+        return caller.rep_id
+    if not caller.is_supervisor:
+        raise Forbidden("this login has no rep profile, so it cannot act on handoffs")
+    if not body.rep_id:
         raise InvalidInput([Problem("say which rep acts: `rep_id`", path="$.rep_id")])
-    return str(rep_id)
+    return str(body.rep_id)
 
 
-async def rep_action(request: Request, body: RepAction, action: Callable[[str], Handoff]
-                     ) -> dict[str, Any]:
+async def rep_action(request: Request, caller: Caller, body: RepAction,
+                     action: Callable[[str], Handoff]) -> dict[str, Any]:
     """Run a rep's action in a worker thread, wake the event streams, answer the handoff."""
-    done = await run_in_threadpool(action, acting_rep(request, body))
+    done = await run_in_threadpool(action, acting_rep(caller, body))
     request.app.state.notifier.wake()
     return handoff_json(done)
 
 
 @router.post("/handoffs/{handoff_id}/accept", summary="A rep accepts (409 if taken)")
-async def accept(handoff_id: HandoffId, body: RepAction, request: Request, tenant: TenantDep,
+async def accept(handoff_id: HandoffId, body: RepAction, request: Request, caller: CallerDep,
                  svc: ServicesDep) -> dict[str, Any]:
-    return await rep_action(request, body,
+    tenant = caller.tenant
+    return await rep_action(request, caller, body,
                             lambda rep: svc.handoffs.accept(tenant, handoff_id, rep))
 
 
 @router.post("/handoffs/{handoff_id}/decline", summary="A rep declines; the next rep is offered")
-async def decline(handoff_id: HandoffId, body: RepAction, request: Request, tenant: TenantDep,
+async def decline(handoff_id: HandoffId, body: RepAction, request: Request, caller: CallerDep,
                   svc: ServicesDep) -> dict[str, Any]:
-    return await rep_action(request, body,
+    tenant = caller.tenant
+    return await rep_action(request, caller, body,
                             lambda rep: svc.handoffs.decline(tenant, handoff_id, rep))
 
 
 @router.post("/handoffs/{handoff_id}/complete", summary="Finish with outcome and CSAT")
-async def complete(handoff_id: HandoffId, body: Complete, request: Request, tenant: TenantDep,
+async def complete(handoff_id: HandoffId, body: Complete, request: Request, caller: CallerDep,
                    svc: ServicesDep) -> dict[str, Any]:
-    return await rep_action(request, body, lambda rep: svc.handoffs.complete(
+    tenant = caller.tenant
+    return await rep_action(request, caller, body, lambda rep: svc.handoffs.complete(
         tenant, handoff_id, rep, outcome=body.outcome, csat=body.csat,
         ai_was_wrong=body.ai_was_wrong))
 
 
 @router.post("/handoffs/{handoff_id}/hand-back", summary="Return the conversation to the AI")
-async def hand_back(handoff_id: HandoffId, body: HandBack, request: Request, tenant: TenantDep,
+async def hand_back(handoff_id: HandoffId, body: HandBack, request: Request, caller: CallerDep,
                     svc: ServicesDep) -> dict[str, Any]:
-    return await rep_action(request, body, lambda rep: svc.handoffs.hand_back(
+    tenant = caller.tenant
+    return await rep_action(request, caller, body, lambda rep: svc.handoffs.hand_back(
         tenant, handoff_id, rep, body.note))
 
 
@@ -223,14 +230,29 @@ def rep_json(rep: Rep) -> dict[str, Any]:
             "idle_since": rep.idle_since.isoformat() if rep.idle_since else None}
 
 
+def check_rep_access(caller: Caller, rep_id: str, body: RepUpdate | None = None) -> None:
+    """A rep's session reads its own rep and changes only its own status; the rest needs
+    a supervisor, an admin or an API key."""
+    if caller.is_supervisor:
+        return
+    if rep_id != caller.rep_id:
+        raise Forbidden(f"a rep's login reads and changes only its own rep, not {rep_id!r}")
+    if body is not None and body.model_dump(exclude_unset=True).keys() - {"status"}:
+        raise Forbidden("a rep's login changes only its own `status`; skills, capacity, name "
+                        "and timezone need a supervisor")
+
+
 @router.get("/reps/{rep_id}", summary="A rep's skills, capacity and status")
-async def get_rep(rep_id: RepId, tenant: TenantDep, svc: ServicesDep) -> dict[str, Any]:
-    return rep_json(await run_in_threadpool(svc.reps.get, tenant, rep_id))
+async def get_rep(rep_id: RepId, caller: CallerDep, svc: ServicesDep) -> dict[str, Any]:
+    check_rep_access(caller, rep_id)
+    return rep_json(await run_in_threadpool(svc.reps.get, caller.tenant, rep_id))
 
 
-@router.put("/reps/{rep_id}", summary="Create or update a rep")
-async def put_rep(rep_id: RepId, body: RepUpdate, request: Request, tenant: TenantDep,
+@router.put("/reps/{rep_id}", summary="Create or update a rep (a rep's login: own status only)")
+async def put_rep(rep_id: RepId, body: RepUpdate, request: Request, caller: CallerDep,
                   svc: ServicesDep) -> dict[str, Any]:
+    check_rep_access(caller, rep_id, body)
+    tenant = caller.tenant
     rep = await run_in_threadpool(
         lambda: svc.reps.put(tenant, rep_id, name=body.name,
                              skills=tuple(body.skills) if body.skills is not None else None,
@@ -257,7 +279,8 @@ async def list_queues(tenant: TenantDep, svc: ServicesDep) -> dict[str, Any]:
 
 
 @router.post("/outcomes", summary="Report CSAT or an outcome later")
-async def post_outcome(body: Outcome, tenant: TenantDep, svc: ServicesDep) -> dict[str, Any]:
+async def post_outcome(body: Outcome, tenant: SupervisorDep, svc: ServicesDep
+                       ) -> dict[str, Any]:
     handoff = await run_in_threadpool(svc.handoffs.record_outcome, tenant, body.handoff_id,
                                       csat=body.csat, outcome=body.outcome)
     return handoff_json(handoff)

@@ -19,7 +19,7 @@ from warmline.adapters.storage.listener import listen_for_events, listen_url
 from warmline.adapters.storage.sqlite_watch import watch_events, watches
 from warmline.bootstrap import Services
 from warmline.service.outbox import OutboxService
-from warmline.web import api, events
+from warmline.web import admin_api, api, events
 from warmline.web.api_docs import install_api_docs
 from warmline.web.dashboard import install_metrics
 from warmline.web.desk import install_desk
@@ -131,6 +131,7 @@ def create_app(services: Services, *, sweep: bool = True) -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(api.router)
+    app.include_router(admin_api.router)
     app.include_router(events.router)
     install_desk(app)
     install_api_docs(app)

@@ -4,6 +4,7 @@ the session's tenant, and transcripts pass the policy's redaction before they re
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -18,8 +19,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from warmline.core.errors import AuthError, Conflict, InvalidInput, NotFound, TenantMismatch
-from warmline.core.handoff import RepStatus, Role
-from warmline.web.auth import services
+from warmline.core.handoff import RepStatus
+from warmline.web.auth import services, session_fields
 from warmline.web.desk_views import (
     DeskUser,
     active_view,
@@ -29,6 +30,7 @@ from warmline.web.desk_views import (
     supervisor_view,
     transcript_view,
 )
+from warmline.web.ratelimit import LoginThrottle
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
 WEB_DIR = Path(__file__).parent
@@ -39,6 +41,12 @@ HANDOFF_EVENTS = ("handoff.created", "handoff.offered", "handoff.accepted", "han
 STATUS_CHOICES = (RepStatus.AVAILABLE, RepStatus.AWAY, RepStatus.OFFLINE)
 FAILED_LOGIN = "Wrong tenant, username or password."
 MAX_FIELD = 1000
+#: The login form's largest body: its four fields, percent-encoded, fit with room to spare.
+LOGIN_MAX_BYTES = 16 * 1024
+#: Failed logins before the back-off starts: per account, and per client address (higher:
+#: an office behind one NAT address shares it).
+ACCOUNT_FREE_FAILURES = 5
+ADDRESS_FREE_FAILURES = 20
 T = TypeVar("T")
 
 
@@ -60,17 +68,20 @@ def _is_htmx(request: Request) -> bool:
 
 
 async def desk_user(request: Request) -> DeskUser:
+    """The session's user as stored now: a session whose user is gone, or whose version is
+    not the user's any more (logged out, password or role changed), is over."""
     session = request.session
-    tenant_id, csrf = session.get("tenant_id"), session.get("csrf")
-    if not tenant_id or not csrf:
+    tenant_id, user_id, csrf = (session.get(k) for k in ("tenant_id", "user_id", "csrf"))
+    if not tenant_id or not user_id or not csrf:
         raise LoginRequired
     try:
-        tenant = await run_in_threadpool(services(request).tenants.get, tenant_id)
-    except AuthError as err:  # the tenant is gone: the session means nothing any more
+        tenant, user = await run_in_threadpool(services(request).tenants.session_user,
+                                               tenant_id, user_id, session.get("sv"))
+    except AuthError as err:
         session.clear()
         raise LoginRequired from err
-    return DeskUser(tenant=tenant, user_id=session["user_id"], username=session["username"],
-                    role=Role(session["role"]), rep_id=session.get("rep_id"), csrf=csrf)
+    return DeskUser(tenant=tenant, user_id=user.id, username=user.username, role=user.role,
+                    rep_id=user.rep_id, csrf=csrf)
 
 
 UserDep = Annotated[DeskUser, Depends(desk_user)]
@@ -124,36 +135,76 @@ async def login_form(request: Request) -> Response:
     return _login_page(request)
 
 
-def _login_page(request: Request, status: int = 200, **context: Any) -> HTMLResponse:
-    # A token before login too, so no other site can log a browser into its own account.
-    token = request.session.setdefault("login_csrf", secrets.token_urlsafe(32))
-    return _render(request, "desk/login.html", status, login_csrf=token, **context)
+def _login_page(request: Request, status: int = 200, *, fresh: bool = False,
+                headers: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
+    # A token before login too, so no other site can log a browser into its own account;
+    # a new one after every attempt (`fresh`), so a token seen once is never good again.
+    if fresh or not request.session.get("login_csrf"):
+        request.session["login_csrf"] = secrets.token_urlsafe(32)
+    response = _render(request, "desk/login.html", status,
+                       login_csrf=request.session["login_csrf"], **context)
+    response.headers.update(headers or {})
+    return response
+
+
+async def _login_form(request: Request) -> FormData:
+    """The login form, read only up to `LOGIN_MAX_BYTES` (413 past it, before parsing)."""
+    declared = request.headers.get("content-length", "")
+    too_big = DeskProblem(413, f"The login form is larger than {LOGIN_MAX_BYTES // 1024} KB; "
+                               "send only tenant, username and password.")
+    if declared.isdigit() and int(declared) > LOGIN_MAX_BYTES:
+        raise too_big
+    size, chunks = 0, []
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > LOGIN_MAX_BYTES:
+            raise too_big
+        chunks.append(chunk)
+    request._body = b"".join(chunks)  # Starlette's cache: form() parses these bytes
+    return await request.form()
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 @router.post("/login")
 async def login(request: Request) -> Response:
-    form = await request.form()
+    form = await _login_form(request)
     tenant, username = _field(form, "tenant").strip(), _field(form, "username").strip()
     expected = str(request.session.get("login_csrf") or "")
     if not expected or not secrets.compare_digest(_field(form, "csrf").encode(),
                                                   expected.encode()):
-        return _login_page(request, 403, error="The login form expired; please try again.",
-                           tenant=tenant, username=username)
+        return _login_page(request, 403, fresh=True, tenant=tenant, username=username,
+                           error="The login form expired; please try again.")
+    throttle: LoginThrottle = request.app.state.login_throttle
+    account = ("account", tenant.casefold(), username.casefold())
+    address = ("address", _client(request))
+    wait = throttle.attempt([(account, ACCOUNT_FREE_FAILURES),
+                             (address, ADDRESS_FREE_FAILURES)])
+    if wait > 0:  # refused without hashing: a guess here costs the server nothing
+        seconds = max(1, math.ceil(wait))
+        return _login_page(request, 429, fresh=True, tenant=tenant, username=username,
+                           headers={"Retry-After": str(seconds)},
+                           error=f"Too many failed logins; try again in {seconds} s.")
     svc = services(request)
     try:
         user = await run_in_threadpool(svc.tenants.login, tenant, username,
                                        _field(form, "password"))
-    except (AuthError, InvalidInput):
-        return _login_page(request, 401, error=FAILED_LOGIN, tenant=tenant, username=username)
+    except (AuthError, InvalidInput):  # `attempt` counted the failure already
+        return _login_page(request, 401, fresh=True, error=FAILED_LOGIN, tenant=tenant,
+                           username=username)
+    throttle.succeeded(account, address)
     request.session.clear()  # a fresh session: nothing from before the login carries over
-    request.session.update(tenant_id=user.tenant_id, user_id=user.id,
-                           username=user.username, role=user.role.value,
-                           rep_id=user.rep_id, csrf=secrets.token_urlsafe(32))
+    request.session.update(session_fields(user.tenant_id, user.id, user.session_version,
+                                          secrets.token_urlsafe(32)))
     return RedirectResponse("/desk", status_code=303)
 
 
 @router.post("/logout")
 async def logout(request: Request, user: CheckedDep) -> Response:
+    """Ends every session of this user, on every device and worker, not just this one."""
+    await _run(services(request).tenants.end_sessions, user.tenant.id, user.user_id)
     request.session.clear()
     return RedirectResponse("/desk/login", status_code=303)
 
@@ -311,6 +362,7 @@ def install_desk(app: FastAPI) -> None:
     if getattr(app.state, "desk_templates", None) is not None:
         return
     app.state.desk_templates = build_templates()
+    app.state.login_throttle = LoginThrottle()
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(DeskProblem, _desk_problem)
     app.include_router(router)

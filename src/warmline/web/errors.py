@@ -20,7 +20,7 @@ from warmline.core.errors import (
     TenantMismatch,
     WarmlineError,
 )
-from warmline.web.auth import CsrfRejected
+from warmline.web.auth import Forbidden
 from warmline.web.ratelimit import RateLimited
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def _status(err: WarmlineError) -> tuple[int, str]:
         return 404, "not_found"
     if isinstance(err, Conflict):
         return 409, "conflict"
-    if isinstance(err, CsrfRejected):
+    if isinstance(err, Forbidden):  # a CSRF miss, or a role that may not do this
         return 403, "forbidden"
     if isinstance(err, AuthError):
         return 401, "unauthorized"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import TypeVar
@@ -17,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from warmline.bootstrap import Services
 from warmline.service.ports import Event
-from warmline.web.auth import ServicesDep, TenantDep
+from warmline.web.auth import RECHECK_SECONDS, ServicesDep, TenantDep, still_authorized
 from warmline.web.hot_path import runs_inline
 from warmline.web.schemas import ERROR_RESPONSES
 
@@ -90,7 +91,12 @@ async def events(request: Request, tenant: TenantDep, svc: ServicesDep,
         idle = 0.0
         yield "retry: 1000\n\n"
         poll = request.app.state.poll_seconds
+        checked = time.monotonic()
         while not await request.is_disconnected():
+            if time.monotonic() - checked >= RECHECK_SECONDS:  # a revoked key, a logout
+                if not await still_authorized(request):
+                    return
+                checked = time.monotonic()
             seen = notifier.generation
             batch = await _store_call(svc, _read, svc, tenant.id, cursor)
             for event in batch:

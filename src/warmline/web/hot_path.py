@@ -26,7 +26,7 @@ from warmline.bootstrap import Services
 from warmline.core.errors import InvalidInput, Problem, WarmlineError
 from warmline.core.handoff import Tenant
 from warmline.web.api import check_sizes, parse_json_body
-from warmline.web.auth import key_tenant
+from warmline.web.auth import bearer_key, key_tenant
 from warmline.web.errors import (
     DATABASE_UNAVAILABLE,
     PayloadTooLarge,
@@ -126,8 +126,8 @@ class HotPath:
 
     async def _tenant(self, scope: Scope) -> Tenant:
         header = next(v for k, v in scope["headers"] if k == b"authorization")
-        return await key_tenant(header.decode("latin-1")[7:], self.services,
-                                self.state.rate_limiter)
+        key = bearer_key(header.decode("latin-1")) or ""  # `owns` saw a non-empty key
+        return await key_tenant(key, self.services, self.state.rate_limiter)
 
     async def _body(self, scope: Scope, receive: Receive) -> bytes:
         limit = self.services.settings.max_body_bytes

@@ -20,7 +20,7 @@ from warmline.core.handoff import Tenant
 from warmline.core.metrics import Metrics
 from warmline.core.policy import Mode
 from warmline.core.situation import zone
-from warmline.web.auth import ServicesDep, TenantDep
+from warmline.web.auth import ServicesDep, SupervisorDep
 
 router = APIRouter(prefix="/v1")
 FILTERS = ("queue", "question_type", "mode", "rule")
@@ -109,7 +109,7 @@ Text = Annotated[str | None, Query(max_length=MAX_TEXT)]
 
 
 @router.get("/metrics", summary="SPEC §6 metrics of a window (JSON)")
-async def get_metrics(*, tenant: TenantDep, svc: ServicesDep,
+async def get_metrics(*, tenant: SupervisorDep, svc: ServicesDep,
                       since: Annotated[str | None, Query(
                           max_length=MAX_TEXT, description="ISO date or time; default: "
                           "7 days before `until`. No zone: the policy's time zone.")] = None,

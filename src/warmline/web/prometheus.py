@@ -34,7 +34,7 @@ from warmline.bootstrap import Services
 from warmline.core.distribution import Bucket
 from warmline.core.handoff import Tenant
 from warmline.core.metrics import Metrics
-from warmline.web.auth import ServicesDep, TenantDep
+from warmline.web.auth import ServicesDep, SupervisorDep
 from warmline.web.metrics_api import MetricsQuery, compute
 
 router = APIRouter()
@@ -62,7 +62,7 @@ class _Families(Collector):
 @router.get("/metrics", summary="SPEC §6 metrics, Prometheus text format (trailing window)",
             response_class=Response,
             responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
-async def prometheus_metrics(tenant: TenantDep, svc: ServicesDep) -> Response:
+async def prometheus_metrics(tenant: SupervisorDep, svc: ServicesDep) -> Response:
     body = await run_in_threadpool(render, svc, tenant)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 

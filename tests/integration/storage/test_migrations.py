@@ -113,3 +113,35 @@ def test_db_upgrade_command_reports_from_and_to(tmp_path: Path,
     monkeypatch.setenv("WARMLINE_DB", url)
     again = runner.invoke(app, ["db", "upgrade"])
     assert again.output == f"{url}: already at revision {head_revision()}\n"
+
+
+def test_0004_gives_existing_users_session_version_zero(empty_url: str) -> None:
+    assert upgrade(empty_url, "0003") == (None, "0003")
+    engine = make_engine(empty_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO tenants (id, name) VALUES ('t-1', 'acme')"))
+        connection.execute(sa.text(
+            "INSERT INTO users (id, tenant_id, username, password_hash, role) "
+            "VALUES ('u-1', 't-1', 'dana', 'x', 'rep')"))
+    assert upgrade(empty_url) == ("0003", head_revision())
+    with engine.connect() as connection:
+        versions = connection.execute(sa.text("SELECT session_version FROM users")).all()
+    engine.dispose()
+    assert [tuple(row) for row in versions] == [(0,)]
+    assert _differences(empty_url, metadata) == []
+
+
+def test_0004_downgrades_to_0003(empty_url: str) -> None:
+    from alembic import command
+
+    from warmline.adapters.storage.migrations import alembic_config
+
+    upgrade(empty_url)
+    engine = make_engine(empty_url, foreign_keys=False)
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0003")
+    engine.dispose()
+    assert current_revision(empty_url) == "0003"
+    assert upgrade(empty_url) == ("0003", head_revision())

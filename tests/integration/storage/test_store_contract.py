@@ -75,6 +75,50 @@ def test_tenants_keys_and_users_round_trip(store: Store, tenant: Tenant) -> None
         assert tx.find_user(tenant.id, "dana") == user
 
 
+def test_keys_are_listed_and_revoked_within_their_tenant(store: Store, tenant: Tenant
+                                                        ) -> None:
+    older = ApiKey(id="k-1", tenant_id=tenant.id, prefix="wl_aa", key_hash="a" * 64,
+                   created_at=T0)
+    newer = replace(older, id="k-2", prefix="wl_bb", key_hash="b" * 64,
+                    created_at=T0 + timedelta(minutes=1))
+    with store.transaction() as tx:
+        tx.create_tenant(Tenant(id="t-other", name="Other"))
+        tx.add_api_key(newer)
+        tx.add_api_key(older)
+        assert not tx.revoke_api_key("t-other", "k-1")  # another tenant's key: untouched
+        assert not tx.revoke_api_key(tenant.id, "k-404")
+        assert tx.revoke_api_key(tenant.id, "k-1")
+    with store.read() as tx:
+        assert tx.list_api_keys(tenant.id) == [replace(older, revoked=True), newer]
+        assert tx.list_api_keys("t-other") == []
+        assert [k.id for k in tx.list_api_keys(None)] == ["k-1", "k-2"]
+        assert tx.find_api_key("a" * 64) == replace(older, revoked=True)
+
+
+def test_users_are_listed_updated_and_removed_within_their_tenant(store: Store,
+                                                                  tenant: Tenant) -> None:
+    dana = User(id="u-1", tenant_id=tenant.id, username="dana", password_hash="x",
+                role=Role.REP, rep_id="r-1")
+    abe = replace(dana, id="u-2", username="abe", rep_id=None)
+    with store.transaction() as tx:
+        tx.create_tenant(Tenant(id="t-other", name="Other"))
+        tx.add_user(dana)
+        tx.add_user(abe)
+    changed = replace(dana, password_hash="y", role=Role.ADMIN, session_version=3)
+    with store.transaction() as tx:
+        assert tx.update_user(changed)
+        assert not tx.update_user(replace(changed, tenant_id="t-other"))
+        assert not tx.remove_user("t-other", "u-2")
+    with store.transaction() as tx:
+        assert tx.get_user(tenant.id, "u-1") == changed
+        assert tx.get_user("t-other", "u-1") is None
+        assert tx.list_users(tenant.id) == [abe, changed]
+        assert tx.remove_user(tenant.id, "u-2")
+    with store.read() as tx:
+        assert tx.list_users(tenant.id) == [changed]
+        assert tx.find_user(tenant.id, "abe") is None
+
+
 def test_a_second_tenant_with_the_same_name_is_a_conflict(store: Store, tenant: Tenant
                                                           ) -> None:
     with pytest.raises(Conflict), store.transaction() as tx:

@@ -29,6 +29,7 @@ from warmline.core.handoff import (
 from warmline.core.metrics import CustomerContact
 from warmline.service.ports import ApiKey, Event, OutboxMessage, StoredConversation, User
 
+from .memory_access import InMemoryAccessTx
 from .memory_outbox import InMemoryOutboxTx
 from .records import as_json, as_utc, contact_reason, maybe_utc, started_at
 
@@ -58,53 +59,11 @@ class _Tables:
         return _Tables(**{f.name: copy.copy(getattr(self, f.name)) for f in fields(self)})
 
 
-class InMemoryTx(InMemoryOutboxTx):
+class InMemoryTx(InMemoryAccessTx, InMemoryOutboxTx):
     """One transaction over `_Tables`; see `warmline.service.ports.Tx`."""
 
     def __init__(self, tables: _Tables) -> None:
         self._t = tables
-
-    def _need_tenant(self, tenant_id: str) -> None:
-        # Mirrors the SQL schema's foreign key from every row to its tenant.
-        if tenant_id not in self._t.tenants:
-            raise Conflict(f"tenant {tenant_id!r} does not exist")
-
-    # tenants, keys, users
-
-    def create_tenant(self, tenant: Tenant) -> None:
-        if tenant.id in self._t.tenants:
-            raise Conflict(f"tenant {tenant.id!r} already exists")
-        if self.find_tenant(tenant.name) is not None:
-            raise Conflict(f"a tenant named {tenant.name!r} already exists")
-        self._t.tenants[tenant.id] = tenant
-
-    def get_tenant(self, tenant_id: str) -> Tenant | None:
-        return self._t.tenants.get(tenant_id)
-
-    def find_tenant(self, name: str) -> Tenant | None:
-        return next((t for t in self._t.tenants.values() if t.name == name), None)
-
-    def list_tenants(self) -> list[Tenant]:
-        return sorted(self._t.tenants.values(), key=lambda t: t.name)
-
-    def add_api_key(self, key: ApiKey) -> None:
-        self._need_tenant(key.tenant_id)
-        if key.id in self._t.api_keys or self.find_api_key(key.key_hash) is not None:
-            raise Conflict(f"API key {key.id!r} already exists")
-        self._t.api_keys[key.id] = replace(key, created_at=as_utc(key.created_at))
-
-    def find_api_key(self, key_hash: str) -> ApiKey | None:
-        return next((k for k in self._t.api_keys.values() if k.key_hash == key_hash), None)
-
-    def add_user(self, user: User) -> None:
-        self._need_tenant(user.tenant_id)
-        if user.id in self._t.users or self.find_user(user.tenant_id, user.username):
-            raise Conflict(f"user {user.username!r} already exists")
-        self._t.users[user.id] = user
-
-    def find_user(self, tenant_id: str, username: str) -> User | None:
-        return next((u for u in self._t.users.values()
-                     if u.tenant_id == tenant_id and u.username == username), None)
 
     # conversations and turns
 

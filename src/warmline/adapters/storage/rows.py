@@ -39,12 +39,13 @@ def api_key(row: Row) -> ApiKey:
 def user_values(user: User) -> dict[str, Any]:
     return {"id": user.id, "tenant_id": user.tenant_id, "username": user.username,
             "password_hash": user.password_hash, "role": user.role.value,
-            "rep_id": user.rep_id}
+            "rep_id": user.rep_id, "session_version": user.session_version}
 
 
 def user(row: Row) -> User:
     return User(id=row.id, tenant_id=row.tenant_id, username=row.username,
-                password_hash=row.password_hash, role=Role(row.role), rep_id=row.rep_id)
+                password_hash=row.password_hash, role=Role(row.role), rep_id=row.rep_id,
+                session_version=row.session_version)
 
 
 def conversation_values(conversation: StoredConversation) -> dict[str, Any]:

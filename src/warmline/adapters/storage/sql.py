@@ -16,16 +16,17 @@ from sqlalchemy.exc import OperationalError
 
 from warmline.core.conversation import Contact
 from warmline.core.errors import AdapterError
-from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus, Tenant
+from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus
 from warmline.core.metrics import CustomerContact
-from warmline.service.ports import ApiKey, Event, StoredConversation, User
+from warmline.service.ports import Event, StoredConversation
 
 from . import rows
 from .engine import READ_ONLY, SchemaNotCurrent, first_line, make_engine, mapped_errors, safe_url
 from .records import as_utc, contact_reason, started_at
+from .sql_access import SqlAccessTx
 from .sql_outbox import SqlOutboxTx
 from .statements import QUEUE_ORDER, statements
-from .tables import api_keys, conversations, events, handoffs, reps, tenants, users
+from .tables import conversations, events, handoffs, reps
 from .writer_lock import WriterLock
 
 __all__ = ["SchemaNotCurrent", "SqlStore", "SqlTx"]
@@ -37,7 +38,7 @@ _KEYS_PER_QUERY = 500
 EVENTS_CHANNEL = "warmline_events"
 
 
-class SqlTx(SqlOutboxTx):
+class SqlTx(SqlAccessTx, SqlOutboxTx):
     """One transaction on one connection; see `warmline.service.ports.Tx`."""
 
     def __init__(self, connection: sa.Connection) -> None:
@@ -45,40 +46,6 @@ class SqlTx(SqlOutboxTx):
         self._s = statements(connection.dialect.name)
         self.notify_tenants: set[str] = set()
         """Tenants whose events this transaction added: one NOTIFY each at commit."""
-
-    # tenants, keys, users
-
-    def create_tenant(self, tenant: Tenant) -> None:
-        self._c.execute(sa.insert(tenants).values(
-            id=tenant.id, name=tenant.name, policy=tenant.policy))
-
-    def get_tenant(self, tenant_id: str) -> Tenant | None:
-        row = self._c.execute(sa.select(tenants).where(tenants.c.id == tenant_id)).first()
-        return rows.tenant(row) if row else None
-
-    def find_tenant(self, name: str) -> Tenant | None:
-        row = self._c.execute(sa.select(tenants).where(tenants.c.name == name)).first()
-        return rows.tenant(row) if row else None
-
-    def list_tenants(self) -> list[Tenant]:
-        query = sa.select(tenants).order_by(tenants.c.name)
-        return [rows.tenant(row) for row in self._c.execute(query)]
-
-    def add_api_key(self, key: ApiKey) -> None:
-        self._c.execute(sa.insert(api_keys).values(rows.api_key_values(key)))
-
-    def find_api_key(self, key_hash: str) -> ApiKey | None:
-        row = self._c.execute(
-            sa.select(api_keys).where(api_keys.c.key_hash == key_hash)).first()
-        return rows.api_key(row) if row else None
-
-    def add_user(self, user: User) -> None:
-        self._c.execute(sa.insert(users).values(rows.user_values(user)))
-
-    def find_user(self, tenant_id: str, username: str) -> User | None:
-        row = self._c.execute(sa.select(users).where(
-            users.c.tenant_id == tenant_id, users.c.username == username)).first()
-        return rows.user(row) if row else None
 
     # conversations and turns
 

@@ -71,6 +71,8 @@ users = sa.Table(
     sa.Column("password_hash", sa.String(500), nullable=False),
     sa.Column("role", sa.String(20), nullable=False),
     sa.Column("rep_id", sa.String(64), nullable=True),
+    # Bumped to end every desk session of the user (migration 0004).
+    sa.Column("session_version", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint("tenant_id", "username"),
 )
 
