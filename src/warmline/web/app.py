@@ -20,6 +20,7 @@ from warmline.adapters.storage.sqlite_watch import watch_events, watches
 from warmline.bootstrap import Services
 from warmline.service.outbox import OutboxService
 from warmline.web import api, events
+from warmline.web.body_limit import BodyLimit
 from warmline.web.dashboard import install_metrics
 from warmline.web.desk import install_desk
 from warmline.web.errors import install_error_handlers
@@ -122,6 +123,9 @@ def create_app(services: Services, *, sweep: bool = True) -> FastAPI:
                        secret_key=secret.get_secret_value() if secret else secrets.token_hex(32),
                        same_site="strict", https_only=services.settings.secure_cookies,
                        session_cookie="warmline_session", max_age=12 * 3600)
+    # Webhooks are read whole before their signature can be checked: bound them as they come.
+    app.add_middleware(BodyLimit, limit=services.settings.max_body_bytes,
+                       prefixes=("/integrations/",))
     install_error_handlers(app)
 
     @app.get("/healthz", include_in_schema=False)
