@@ -27,6 +27,7 @@ from warmline.web.errors import install_error_handlers
 from warmline.web.hot_path import HotPath
 from warmline.web.integrations import install_integrations
 from warmline.web.ratelimit import RateLimiter
+from warmline.web.security_headers import SecurityHeaders
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,7 @@ def create_app(services: Services, *, sweep: bool = True) -> FastAPI:
     # Webhooks are read whole before their signature can be checked: bound them as they come.
     app.add_middleware(BodyLimit, limit=services.settings.max_body_bytes,
                        prefixes=("/integrations/",))
+    app.add_middleware(SecurityHeaders)  # outermost: error pages get the headers too
     install_error_handlers(app)
 
     @app.get("/healthz", include_in_schema=False)
