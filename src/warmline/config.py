@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     max_turns_per_request: int = 100
     max_turn_chars: int = 20_000
     llm_url: str | None = None
+    allow_private_targets: bool = False
+    """Let webhooks, Slack and the LLM URL reach loopback, link-local and private addresses
+    (an on-premises CRM, a local model server); refused by default."""
     llm_model: str = "gpt-4o-mini"
     llm_api_key: SecretStr | None = None
     llm_timeout: float = 2.0
