@@ -123,7 +123,7 @@ class GuardedTransport(httpx.BaseTransport):
         except (OSError, UnicodeError) as err:
             raise httpx.ConnectError(f"cannot resolve the target's host: {err}",
                                      request=request) from err
-        reason = refusal(host, addresses) if addresses else "no address"
+        reason = refusal(host, addresses) if addresses else f"{host} resolves to no address"
         if reason is not None:
             raise TargetRefused(f"refused: {reason}", request=request)
         if request.url.scheme == "https":
