@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
-import httpx2 as httpx
-
 from warmline.adapters.intent_files import load_bundled_model, load_model
 from warmline.adapters.llm_summarizer import OpenAICompatibleSummarizer
 from warmline.adapters.notify.slack import SlackNotifier
 from warmline.adapters.notify.webhook import WebhookNotifier
+from warmline.adapters.outbound import guarded_client
 from warmline.adapters.policy_files import load_policy
 from warmline.adapters.storage.memory import InMemoryStore
 from warmline.adapters.storage.migrations import check_current, upgrade
@@ -54,12 +53,12 @@ def build_decider(policy: Policy | str | os.PathLike[str] | None = None, *,
 
 
 def build_summarizer(url: str | None, model: str, api_key: str | None,
-                     timeout_s: float) -> Summarizer | None:
+                     timeout_s: float, *, allow_private: bool = False) -> Summarizer | None:
     """The OpenAI-compatible summarizer when a URL is configured, else None (the default)."""
     if not url:
         return None
     return OpenAICompatibleSummarizer(base_url=url, model=model, api_key=api_key,
-                                      timeout_s=timeout_s)
+                                      timeout_s=timeout_s, allow_private=allow_private)
 
 
 @dataclass
@@ -110,7 +109,8 @@ def build_services(settings: Settings, *, store: Store | None = None,
     store = store or build_store(settings.db)
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
     summarizer = build_summarizer(settings.llm_url, settings.llm_model, key,
-                                  settings.llm_timeout)
+                                  settings.llm_timeout,
+                                  allow_private=settings.allow_private_targets)
     tenants = TenantService(store, clock, lambda ref: build_decider(ref, summarizer=summarizer),
                             default_policy=settings.policy,
                             password_log_n=settings.password_log_n)
@@ -119,7 +119,8 @@ def build_services(settings: Settings, *, store: Store | None = None,
 
     public_url = settings.public_url or f"http://{settings.host}:{settings.port}"
     dispatcher = Dispatcher(outbox=Outbox(policy_for, public_url))
-    outbox = OutboxService(store, clock, policy_for, build_notifiers())
+    outbox = OutboxService(store, clock, policy_for,
+                           build_notifiers(allow_private=settings.allow_private_targets))
     return Services(
         settings=settings, store=store, clock=clock, tenants=tenants,
         turns=TurnService(store, clock, tenants, dispatcher),
@@ -140,7 +141,8 @@ def build_turn_store(store: Store) -> TurnStore | None:
     return PgTurnStore(store.engine.url)
 
 
-def build_notifiers() -> dict[str, Notifier]:
-    """The notifier of each notify target type, sharing one HTTP client."""
-    client = httpx.Client(follow_redirects=False)
+def build_notifiers(*, allow_private: bool = False) -> dict[str, Notifier]:
+    """The notifier of each notify target type, sharing one HTTP client that refuses
+    private addresses unless `allow_private` (`warmline.adapters.outbound`)."""
+    client = guarded_client(allow_private=allow_private)
     return {"webhook": WebhookNotifier(client), "slack": SlackNotifier(client)}

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     max_turns_per_request: int = 100
     max_turn_chars: int = 20_000
     llm_url: str | None = None
+    allow_private_targets: bool = False
+    """Let webhooks, Slack and the LLM URL reach loopback, link-local and private addresses
+    (an on-premises CRM, a local model server); refused by default."""
     llm_model: str = "gpt-4o-mini"
     llm_api_key: SecretStr | None = None
     llm_timeout: float = 2.0
@@ -44,6 +47,9 @@ class Settings(BaseSettings):
     password_log_n: int = Field(default=17, ge=10, le=20)
     """scrypt's cost for desk passwords, log2 N (17: OWASP's N=2^17, r=8, p=1; 128 MiB and
     about 0.6 s a hash). Older hashes are re-hashed at this cost at the next good login."""
+    max_event_streams: int = Field(default=5, ge=0)
+    """Open `GET /v1/events` streams per API key and per desk user, per worker (0 = no
+    limit); one more is a 429 with Retry-After."""
     # What a handoff costs (SPEC §6 cost), in the operator's currency; see core/cost.py.
     platform_cost_per_minute: float = Field(default=0.07, ge=0)
     """The voice/chat platform's price per minute while a handed-off call is live

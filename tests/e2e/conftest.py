@@ -83,3 +83,16 @@ def api(server: Server) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url, timeout=5,
                       headers={"Authorization": f"Bearer {server.key}"}) as client:
         yield client
+
+
+def watch_csp(page: Any) -> list[str]:
+    """The Content-Security-Policy violations `page` reports from now on (Chromium logs each
+    refused script, style, eval or frame to the console)."""
+    violations: list[str] = []
+
+    def seen(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
+
+    page.on("console", seen)
+    return violations

@@ -20,7 +20,7 @@ from warmline.bootstrap import build_services
 from warmline.config import Settings
 from warmline.core.handoff import RepStatus, Role
 
-from .conftest import Server, serving
+from .conftest import Server, serving, watch_csp
 
 POLICY = """\
 version: 1
@@ -74,8 +74,11 @@ def pages(browser: Any) -> Iterator[list[Any]]:
 def log_in(browser: Any, server: Server, username: str, pages: list[Any]) -> Any:
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     pages.append(page)
-    page.goto(f"{server.url}/desk")
+    page.csp_violations = watch_csp(page)
+    response = page.goto(f"{server.url}/desk")
     assert page.url.endswith("/desk/login")
+    assert "script-src 'self';" in response.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     page.fill("input[name=tenant]", "acme")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
@@ -134,6 +137,7 @@ def test_rep_sees_handoff_live_accepts_and_completes(
     timings = stored["timings"]
     assert all(timings[name] for name in ("offered_at", "accepted_at", "completed_at"))
     assert timings["offered_at"] <= timings["accepted_at"] <= timings["completed_at"]
+    assert page.csp_violations == []
 
 
 def test_supervisor_sees_waiting_handoffs_and_reps_live(
@@ -149,3 +153,4 @@ def test_supervisor_sees_waiting_handoffs_and_reps_live(
     page.wait_for_selector(row, timeout=1000)
     assert page.inner_text("#queues tr[data-queue=billing] .waiting") == "1"
     page.screenshot(path=str(tmp_path / "supervisor.png"), full_page=True)
+    assert page.csp_violations == []

@@ -67,7 +67,9 @@ def conversation():
 
 def decider(url: str, timeout: float = 1.0) -> Decider:
     policy = make_policy(redact=["card_number", "name"])
-    return Decider(policy, None, OpenAICompatibleSummarizer(url, "test-model", "k-1", timeout))
+    summarizer = OpenAICompatibleSummarizer(url, "test-model", "k-1", timeout,
+                                            allow_private=True)  # a 127.0.0.1 endpoint
+    return Decider(policy, None, summarizer)
 
 
 def test_summary_comes_from_the_endpoint_when_it_answers(llm_url: str) -> None:
@@ -108,3 +110,17 @@ def test_unreachable_endpoint_keeps_the_brief() -> None:
     decision = decider("http://127.0.0.1:9/v1", timeout=0.5).decide(conversation())
     assert decision.brief is not None
     assert decision.brief.summary
+
+
+@pytest.mark.parametrize(("allowed", "asked"), [("true", 1), ("false", 0)])
+def test_decide_reaches_a_local_llm_only_when_private_targets_are_allowed(
+        llm_url: str, allowed: str, asked: int) -> None:
+    from typer.testing import CliRunner
+
+    from warmline.cli import app
+
+    result = CliRunner().invoke(app, [
+        "decide", "examples/conversations/ai-failure-loop.json", "--llm-url", llm_url],
+        env={"WARMLINE_ALLOW_PRIVATE_TARGETS": allowed})
+    assert result.exit_code == 0, result.output
+    assert len(FakeLLM.seen) == asked  # refused: the deterministic brief, nothing sent

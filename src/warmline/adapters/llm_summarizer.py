@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import httpx2 as httpx
 
+from warmline.adapters.outbound import guarded_client
 from warmline.core.decision import Brief
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,8 @@ class OpenAICompatibleSummarizer:
         model: the model name the endpoint expects.
         api_key: sent as a bearer token when given.
         timeout_s: the whole call's budget; a handoff must not wait on prose.
+        allow_private: let `base_url` be a loopback or private address (a local model
+            server); refused otherwise (`warmline.adapters.outbound`).
     """
 
     base_url: str
@@ -38,6 +41,7 @@ class OpenAICompatibleSummarizer:
     api_key: str | None = None
     timeout_s: float = 2.0
     max_chars: int = 6000
+    allow_private: bool = False
 
     def summarize(self, transcript: str, brief: Brief) -> str | None:
         notes = f"Deterministic brief:\n{brief.summary}\nAttempted: {list(brief.attempted)}"
@@ -54,7 +58,9 @@ class OpenAICompatibleSummarizer:
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         url = self.base_url.rstrip("/") + "/chat/completions"
         try:
-            response = httpx.post(url, json=body, headers=headers, timeout=self.timeout_s)
+            with guarded_client(allow_private=self.allow_private) as client:
+                response = client.post(url, json=body, headers=headers,
+                                       timeout=self.timeout_s)
             response.raise_for_status()
             text = response.json()["choices"][0]["message"]["content"]
         except (httpx.HTTPError, KeyError, IndexError, TypeError, ValueError) as err:

@@ -113,3 +113,23 @@ def load_policy(name_or_path: str | os.PathLike[str] | None = None, *,
     except (OSError, UnicodeDecodeError) as err:
         raise PolicyError([Problem(f"cannot read the policy: {err}", file=text_name)]) from err
     return parse_policy_text(text, source=text_name, env=env, base_dir=path.parent)
+
+
+def value_locations(name_or_path: str | os.PathLike[str]) -> Locations:
+    """Where each value of a policy file starts (path -> line, column), for checks made
+    after loading (`warmline policy check`'s outbound targets); empty when unreadable."""
+    text_name = os.fspath(name_or_path)
+    path = Path(text_name)
+    try:
+        if not path.exists() and text_name in bundled_policy_names():
+            text = resources.files(BUNDLED_PACKAGE).joinpath(f"{text_name}.yaml").read_text(
+                encoding="utf-8")
+        else:
+            text = path.read_text(encoding="utf-8")
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return {}
+    locations: Locations = {}
+    if root is not None:
+        _index(root, (), locations)
+    return locations

@@ -13,6 +13,7 @@ import typer
 from warmline.bootstrap import build_decider, build_summarizer
 from warmline.cli.console import load_json, read_text
 from warmline.cli.replaying import default_workers, replay_stream
+from warmline.config import Settings
 from warmline.core.conversation import parse_conversation
 from warmline.service.deciding import Decider
 
@@ -23,8 +24,9 @@ PolicyOption = Annotated[str | None, typer.Option(
 
 LlmUrl = Annotated[str | None, typer.Option(
     "--llm-url", envvar="WARMLINE_LLM_URL", help="Write the brief's summary with this "
-    "OpenAI-compatible endpoint (e.g. http://127.0.0.1:11434/v1). Off by default; on any "
-    "failure the deterministic brief is kept.")]
+    "OpenAI-compatible endpoint (e.g. http://127.0.0.1:11434/v1: a loopback or private "
+    "address needs WARMLINE_ALLOW_PRIVATE_TARGETS=true). Off by default; on any failure the "
+    "deterministic brief is kept.")]
 LlmModel = Annotated[str, typer.Option("--llm-model", envvar="WARMLINE_LLM_MODEL",
                                        help="Model name for --llm-url.")]
 LlmTimeout = Annotated[float, typer.Option("--llm-timeout", envvar="WARMLINE_LLM_TIMEOUT",
@@ -34,7 +36,8 @@ LlmTimeout = Annotated[float, typer.Option("--llm-timeout", envvar="WARMLINE_LLM
 def _decider(policy: str | None, llm_url: str | None, llm_model: str, llm_timeout: float
              ) -> Decider:
     summarizer = build_summarizer(llm_url, llm_model, os.environ.get("WARMLINE_LLM_API_KEY"),
-                                  llm_timeout)
+                                  llm_timeout,
+                                  allow_private=Settings().allow_private_targets)
     return build_decider(policy, summarizer=summarizer)
 
 

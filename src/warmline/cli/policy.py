@@ -6,8 +6,10 @@ from typing import Annotated
 
 import typer
 
-from warmline.adapters.policy_files import load_policy
+from warmline.adapters.outbound import notify_target_problems
+from warmline.adapters.policy_files import load_policy, value_locations
 from warmline.cli.console import err_console, labelled, print_problems
+from warmline.config import Settings
 from warmline.core.errors import PolicyError
 
 policy_app = typer.Typer(help="Work with policy files.", no_args_is_help=True)
@@ -17,12 +19,19 @@ policy_app = typer.Typer(help="Work with policy files.", no_args_is_help=True)
 def check_command(
     files: Annotated[list[str], typer.Argument(help="Policy YAML files (or bundled names).")],
 ) -> None:
-    """Validate policies: syntax, keys, values, rules (names, types, positions) and queue
-    references. Exit 1 when any is wrong."""
+    """Validate policies: syntax, keys, values, rules (names, types, positions), queue
+    references and notify targets (no private addresses unless
+    WARMLINE_ALLOW_PRIVATE_TARGETS=true). Exit 1 when any is wrong."""
     failed = 0
+    allow_private = Settings().allow_private_targets
     for name in files:
         try:
             policy = load_policy(name)
+            if not allow_private:
+                problems = notify_target_problems(policy.notify, source=name,
+                                                  locate=value_locations(name).get)
+                if problems:
+                    raise PolicyError(problems)
         except PolicyError as err:
             failed += 1
             print_problems(err)

@@ -21,12 +21,16 @@ from warmline.bootstrap import Services
 from warmline.service.outbox import OutboxService
 from warmline.web import admin_api, api, events
 from warmline.web.api_docs import install_api_docs
+from warmline.web.body_limit import BodyLimit
 from warmline.web.dashboard import install_metrics
 from warmline.web.desk import install_desk
 from warmline.web.errors import install_error_handlers
+from warmline.web.event_ids import EventIds
 from warmline.web.hot_path import HotPath
 from warmline.web.integrations import install_integrations
 from warmline.web.ratelimit import RateLimiter
+from warmline.web.security_headers import SecurityHeaders
+from warmline.web.stream_slots import StreamSlots
 
 log = logging.getLogger(__name__)
 
@@ -119,11 +123,19 @@ def create_app(services: Services, *, sweep: bool = True) -> FastAPI:
     app.state.poll_seconds = events.LISTEN_POLL_SECONDS if listen else events.POLL_SECONDS
     app.state.rate_limiter = RateLimiter(services.settings.rate_limit_per_second,
                                          services.settings.rate_limit_burst)
-    secret = services.settings.secret_key
-    app.add_middleware(SessionMiddleware,
-                       secret_key=secret.get_secret_value() if secret else secrets.token_hex(32),
+    configured = services.settings.secret_key
+    # Without WARMLINE_SECRET_KEY, a random one per start: sessions and event ids then end
+    # with the process (`warmline serve --workers N` shares one among its workers).
+    secret = configured.get_secret_value() if configured else secrets.token_hex(32)
+    app.state.event_ids = EventIds(secret.encode())
+    app.state.stream_slots = StreamSlots(services.settings.max_event_streams)
+    app.add_middleware(SessionMiddleware, secret_key=secret,
                        same_site="strict", https_only=services.settings.secure_cookies,
                        session_cookie="warmline_session", max_age=12 * 3600)
+    # Webhooks are read whole before their signature can be checked: bound them as they come.
+    app.add_middleware(BodyLimit, limit=services.settings.max_body_bytes,
+                       prefixes=("/integrations/",))
+    app.add_middleware(SecurityHeaders)  # outermost: error pages get the headers too
     install_error_handlers(app)
 
     @app.get("/healthz", include_in_schema=False)

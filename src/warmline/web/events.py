@@ -1,10 +1,13 @@
 """`GET /v1/events`: server-sent events for the desk and integrations. Each stream reads the
 tenant's event log from the store — so every worker process sees every event — and wakes
-at once when this process commits one (other processes are seen within the poll interval)."""
+at once when this process commits one (other processes are seen within the poll interval).
+Event ids are shown as tenant-bound opaque tokens (`warmline.web.event_ids`); each API key
+and desk user holds at most `max_event_streams` streams per worker (`stream_slots`)."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import time
@@ -15,12 +18,16 @@ from typing import TypeVar
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
 
 from warmline.bootstrap import Services
+from warmline.core.errors import InvalidInput, Problem
 from warmline.service.ports import Event
 from warmline.web.auth import RECHECK_SECONDS, ServicesDep, TenantDep, still_authorized
+from warmline.web.event_ids import EventIds
 from warmline.web.hot_path import runs_inline
 from warmline.web.schemas import ERROR_RESPONSES
+from warmline.web.stream_slots import StreamSlots
 
 T = TypeVar("T")
 router = APIRouter()
@@ -60,13 +67,47 @@ class Notifier:
             return
 
 
-def resume_from(after: int | None, last_event_id: str | None) -> int | None:
-    """Where a stream resumes: `?after=`, else a numeric `Last-Event-ID`, else None (now).
-    isascii: "²".isdigit() is True but int("²") raises (found by fuzzing, was a 500)."""
+def resume_from(after: str | None, last_event_id: str | None, tenant_id: str,
+                ids: EventIds) -> int | None:
+    """Where a stream resumes: `?after=` (an event id this tenant was shown, or 0 for the
+    start of its log), else `Last-Event-ID`, else None (now). A `Last-Event-ID` that is no
+    id of this tenant's (e.g. from before a secret change) starts from now, as a browser
+    cannot be told; a bad `?after=` is a 422."""
     if after is not None:
-        return after
-    last = last_event_id or ""
-    return int(last) if last.isascii() and last.isdigit() and len(last) < 19 else None
+        if after == "0":
+            return 0
+        found = ids.read(tenant_id, after)
+        if found is None:
+            raise InvalidInput([Problem(
+                "not an event id of this tenant's stream: send the `id:` of an event it "
+                "showed, or 0 for the start", path="after")])
+        return found
+    return ids.read(tenant_id, last_event_id) if last_event_id else None
+
+
+def stream_client(request: Request) -> tuple[str, str]:
+    """Who holds a stream, for its slot: an API key (as authenticated: the stripped key's
+    hash) or a desk user; and how the 429 names them."""
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and key.strip():
+        return "key:" + hashlib.sha256(key.strip().encode()).hexdigest(), "this API key"
+    session = request.scope.get("session") or {}
+    return f"user:{session.get('tenant_id')}:{session.get('user_id')}", "this desk user"
+
+
+class _SlotStream(StreamingResponse):
+    """A stream that gives its slot back however it ends (done, disconnected, failed)."""
+
+    def __init__(self, content: AsyncIterator[str], slots: StreamSlots, identity: str,
+                 headers: dict[str, str]) -> None:
+        super().__init__(content, media_type="text/event-stream", headers=headers)
+        self._slots, self._identity = slots, identity
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._slots.give_back(self._identity)
 
 
 @router.get("/v1/events", summary="Server-sent events (handoff.*, turn.appended, rep.updated)",
@@ -76,13 +117,15 @@ def resume_from(after: int | None, last_event_id: str | None) -> int | None:
                                          "content": {"text/event-stream": {
                                              "schema": {"type": "string"}}}}})
 async def events(request: Request, tenant: TenantDep, svc: ServicesDep,
-                 after: int | None = None) -> StreamingResponse:
-    last = request.headers.get("last-event-id")
-    start = resume_from(after, last)
+                 after: str | None = None) -> StreamingResponse:
+    ids: EventIds = request.app.state.event_ids
+    start = resume_from(after, request.headers.get("last-event-id"), tenant.id, ids)
     if start is None:  # a new listener starts from now, not from the beginning of time
         recent = await _store_call(svc, _latest_id, svc, tenant.id)
         start = recent
     notifier: Notifier = request.app.state.notifier
+    slots: StreamSlots = request.app.state.stream_slots
+    identity, who = stream_client(request)
 
     opened = svc.clock.now()
 
@@ -103,7 +146,8 @@ async def events(request: Request, tenant: TenantDep, svc: ServicesDep,
                 cursor = event.id
                 data = json.dumps({"type": event.type, **event.payload,
                                    "at": event.created_at.isoformat()})
-                yield f"id: {event.id}\nevent: {event.type}\ndata: {data}\n\n"
+                shown = ids.show(tenant.id, event.id)
+                yield f"id: {shown}\nevent: {event.type}\ndata: {data}\n\n"
             if any(event.type == "handoff.created" for event in batch):
                 await _store_call(svc, _record_deliveries, svc, tenant.id, batch, opened)
             if batch:
@@ -115,8 +159,9 @@ async def events(request: Request, tenant: TenantDep, svc: ServicesDep,
                 idle = 0.0
                 yield ": keep-alive\n\n"
 
-    return StreamingResponse(stream(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    slots.take(identity, who)  # given back by _SlotStream, however the stream ends
+    return _SlotStream(stream(), slots, identity,
+                       {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 async def _store_call(svc: Services, fn: Callable[..., T], *args: object) -> T:

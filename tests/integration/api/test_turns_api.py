@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from warmline.web.events import resume_from
-
 from .conftest import Api
 
 
@@ -211,15 +209,6 @@ def test_each_api_key_is_rate_limited_with_429_and_retry_after(api: Api) -> None
     assert limited.status_code == 429
     assert int(limited.headers["Retry-After"]) >= 1
     assert api.get("/v1/handoffs", key=api.other_key).status_code == 200  # per key
-
-
-@pytest.mark.parametrize(("after", "last", "expected"), [
-    (None, "²", None), (None, "9" * 40, None), (None, "abc", None), (None, None, None),
-    (None, "42", 42), (7, "42", 7),
-])
-def test_a_stream_resumes_only_from_a_plain_event_id(after: int | None, last: str | None,
-                                                      expected: int | None) -> None:
-    assert resume_from(after, last) == expected
 
 
 def test_a_bad_last_event_id_starts_the_stream_from_now(api: Api) -> None:

@@ -33,7 +33,8 @@ def test_the_app_delivers_webhooks_while_it_runs(tmp_path: Path, receiver: Recei
     policy = tmp_path / "policy.yaml"
     policy.write_text(POLICY.format(url=receiver.url, secret=SECRET))
     settings = Settings(db="memory:", policy=str(policy), outbox_seconds=0.05,
-                        sweep_seconds=60, public_url="https://wl.example.com/")
+                        sweep_seconds=60, public_url="https://wl.example.com/",
+                        allow_private_targets=True)  # the receiver listens on 127.0.0.1
     services = build_services(settings)
     key = services.tenants.create_key("acme")
     turn = {"speaker": "customer", "text": "Please cancel my account",

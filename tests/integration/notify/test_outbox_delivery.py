@@ -83,14 +83,15 @@ def worker(services: Services, clock: FakeClock) -> OutboxService:
     """A worker on the services' store with the fake clock and a seeded jitter."""
     assert services.outbox is not None
     return replace(services.outbox, clock=clock, draw=random.Random(5).random,
-                   notifiers=build_notifiers())
+                   notifiers=build_notifiers(allow_private=True))  # a 127.0.0.1 receiver
 
 
 def make_world(store: Store, tmp_path: Path, receiver: Receiver) -> World:
     policy = tmp_path / "policy.yaml"
     policy.write_text(POLICY.format(url=receiver.url, secret=SECRET))
     clock = FakeClock()
-    services = build_services(Settings(db="memory:", public_url="https://wl.example.com"),
+    services = build_services(Settings(db="memory:", public_url="https://wl.example.com",
+                                       allow_private_targets=True),
                               store=store, clock=clock)
     tenant = services.tenants.ensure_tenant("acme", policy=str(policy))
     return World(services, clock, tenant)

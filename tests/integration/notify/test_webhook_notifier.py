@@ -47,7 +47,7 @@ def test_the_signer_reproduces_the_standard_webhooks_test_vector() -> None:
 
 def test_a_delivery_carries_a_signature_an_independent_verifier_accepts(
         receiver: Receiver) -> None:
-    WebhookNotifier().send(webhook(f"{receiver.url}/hooks"), message())
+    WebhookNotifier(allow_private=True).send(webhook(f"{receiver.url}/hooks"), message())
     assert receiver.bad_signatures == 0
     assert receiver.processed["msg_abc123"] == PAYLOAD
 
@@ -55,7 +55,7 @@ def test_a_delivery_carries_a_signature_an_independent_verifier_accepts(
 def test_the_wrong_secret_fails_verification(receiver: Receiver) -> None:
     receiver.secret = "whsec_" + "b" * 44
     with pytest.raises(AdapterError, match="answered HTTP 401"):
-        WebhookNotifier().send(webhook(f"{receiver.url}/hooks"), message())
+        WebhookNotifier(allow_private=True).send(webhook(f"{receiver.url}/hooks"), message())
     assert receiver.bad_signatures == 1
 
 
@@ -83,7 +83,7 @@ def test_verification_refuses_a_stale_timestamp_or_a_changed_body() -> None:
 def test_a_misconfigured_target_is_a_retryable_error_naming_it(target: NotifyTarget,
                                                                expected: str) -> None:
     with pytest.raises(AdapterError, match=expected) as raised:
-        WebhookNotifier().send(target, message())
+        WebhookNotifier(allow_private=True).send(target, message())
     assert raised.value.retryable
     assert "crm" in str(raised.value)
 
@@ -92,18 +92,18 @@ def test_failures_name_the_target_never_its_url(receiver: Receiver) -> None:
     secret_url = f"{receiver.url}/hooks/T0KEN-SECRET"
     receiver.status = 500
     with pytest.raises(AdapterError, match="answered HTTP 500") as raised:
-        WebhookNotifier().send(webhook(secret_url), message())
+        WebhookNotifier(allow_private=True).send(webhook(secret_url), message())
     assert "T0KEN" not in str(raised.value)
     receiver.stop()
     with pytest.raises(AdapterError, match="unreachable") as raised:
-        WebhookNotifier().send(webhook(secret_url), message())
+        WebhookNotifier(allow_private=True).send(webhook(secret_url), message())
     assert "T0KEN" not in str(raised.value)
 
 
 def test_a_receiver_slower_than_the_timeout_is_a_retryable_timeout(receiver: Receiver) -> None:
     receiver.delay = 1.0
     with pytest.raises(AdapterError, match=r"timed out after 0\.5 s") as raised:
-        WebhookNotifier().send(webhook(f"{receiver.url}/hooks"), message())
+        WebhookNotifier(allow_private=True).send(webhook(f"{receiver.url}/hooks"), message())
     assert raised.value.retryable
 
 
@@ -122,14 +122,14 @@ def test_slack_blocks_carry_reason_priority_brief_whisper_and_desk_link() -> Non
 
 def test_slack_posts_to_the_incoming_webhook(receiver: Receiver) -> None:
     target = NotifyTarget("sales", "slack", f"{receiver.url}/slack/T000/B000/XXX", {})
-    SlackNotifier().send(target, message())
+    SlackNotifier(allow_private=True).send(target, message())
     assert receiver.slack == [slack_message(PAYLOAD)]
 
 
 def test_slack_in_log_mode_writes_the_message_to_the_log(
         caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="warmline.adapters.notify.slack")
-    SlackNotifier().send(NotifyTarget("sales", "slack", None, {}), message())
+    SlackNotifier(allow_private=True).send(NotifyTarget("sales", "slack", None, {}), message())
     [record] = caplog.records
     assert "Slack message for notify target sales" in record.getMessage()
     assert '"type": "header"' in record.getMessage()

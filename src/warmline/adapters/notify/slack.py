@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
 )
 
 from warmline.adapters.notify.webhook import post_json, target_timeout
+from warmline.adapters.outbound import guarded_client
 from warmline.core.policy import NotifyTarget
 from warmline.service.ports import OutboxMessage
 
@@ -108,8 +109,9 @@ def preview(body: Mapping[str, Any]) -> str:
 class SlackNotifier:
     """Sends `type: slack` targets their messages."""
 
-    def __init__(self, client: httpx.Client | None = None) -> None:
-        self._client = client or httpx.Client(follow_redirects=False)
+    def __init__(self, client: httpx.Client | None = None, *,
+                 allow_private: bool = False) -> None:
+        self._client = client or guarded_client(allow_private=allow_private)
 
     def send(self, target: NotifyTarget, message: OutboxMessage) -> None:
         body = slack_message(message.payload)

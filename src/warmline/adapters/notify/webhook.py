@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 
 import httpx2 as httpx
 
+from warmline.adapters.outbound import guarded_client
 from warmline.adapters.storage.records import dumps
 from warmline.core.errors import AdapterError
 from warmline.core.policy import NotifyTarget
@@ -92,8 +93,8 @@ class WebhookNotifier:
     timestamp); the body and `webhook-id` are the same on every attempt."""
 
     def __init__(self, client: httpx.Client | None = None, *,
-                 now: Callable[[], float] = time.time) -> None:
-        self._client = client or httpx.Client(follow_redirects=False)
+                 now: Callable[[], float] = time.time, allow_private: bool = False) -> None:
+        self._client = client or guarded_client(allow_private=allow_private)
         self._now = now
 
     def send(self, target: NotifyTarget, message: OutboxMessage) -> None:

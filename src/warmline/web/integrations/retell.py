@@ -25,7 +25,7 @@ from warmline.web.api import read_json
 from warmline.web.auth import services
 from warmline.web.errors import PayloadTooLarge
 from warmline.web.integrations.caller import Caller, integration_caller, require_signature
-from warmline.web.integrations.inbound import json_answer, json_request
+from warmline.web.integrations.inbound import json_answer, json_request, read_body
 from warmline.web.schemas import ERROR_RESPONSES
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ async def _verified(request: Request, caller: Caller, svc: Services) -> datetime
     secret = require_signature(caller, "retell", "api_key")
     if secret is None:
         return None
-    body = await request.body()
+    body = await read_body(request)  # bounded: the signature needs the whole body
     try:
         return retell.verify(body, request.headers.get(retell.SIGNATURE_HEADER), secret,
                              now=svc.clock.now(), max_age_seconds=_max_age(caller))

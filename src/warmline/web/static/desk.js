@@ -56,6 +56,20 @@
       area.replaceChildren();  // a successful action clears the last error
     }
   });
+  // An element with `data-sse-match='{"handoff_id": "h-1"}'` asks for a re-draw only on the
+  // stream events whose data carries those values (htmx's trigger filters would need eval,
+  // which the pages' Content-Security-Policy forbids).
+  document.addEventListener("htmx:confirm", function (evt) {
+    var elt = evt.detail.elt, trigger = evt.detail.triggeringEvent;
+    var wanted = elt && elt.dataset ? elt.dataset.sseMatch : null;
+    if (!wanted || !trigger || String(trigger.type).slice(0, 4) !== "sse:") { return; }
+    var data;
+    try { data = JSON.parse(trigger.detail.data); } catch (e) { data = {}; }
+    var match = JSON.parse(wanted);
+    for (var key in match) {
+      if (data[key] != match[key]) { evt.preventDefault(); return; }  // null matches undefined
+    }
+  });
   document.addEventListener("htmx:sseOpen", function () { setLive("open", "live"); });
   document.addEventListener("htmx:sseError", function () { setLive("error", "reconnecting…"); });
   document.addEventListener("htmx:sendError", function () {
