@@ -15,7 +15,7 @@ from warmline.adapters.storage.memory import InMemoryStore
 from warmline.bootstrap import build_services
 from warmline.config import Settings
 
-from .conftest import Server, serving
+from .conftest import Server, serving, watch_csp
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +37,7 @@ def test_the_api_reference_renders_offline(browser: Any, server: Server) -> None
             route.abort()
 
     page.route("**/*", only_this_server)
+    violations = watch_csp(page)
     errors: list[str] = []
     page.on("pageerror", lambda err: errors.append(str(err)))
     page.goto(f"{server.url}/docs")
@@ -45,3 +46,4 @@ def test_the_api_reference_renders_offline(browser: Any, server: Server) -> None
     assert "/v1/conversations/{conversation_id}/turns" in page.inner_text("body")
     assert elsewhere == []
     assert errors == []
+    assert violations == []  # the pages' strict Content-Security-Policy holds here too

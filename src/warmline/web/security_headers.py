@@ -1,10 +1,8 @@
 """`SecurityHeaders`: an ASGI middleware that gives every answer `X-Content-Type-Options:
 nosniff` and a `Referrer-Policy`, and every HTML page a Content-Security-Policy that allows
 only this server's own scripts and styles (no inline script, no eval, no CDN) and no framing.
-
-The interactive API docs (FastAPI's Swagger UI and ReDoc pages) start with an inline script
-and may load their assets from a CDN: they get a policy of their own, `DOCS_POLICY`, that
-still forbids framing."""
+The API reference (`/docs`) is such a page too: Swagger UI is served from the package and
+started by a file, not an inline script."""
 
 from __future__ import annotations
 
@@ -14,17 +12,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
                "form-action 'self'; frame-ancestors 'none'")
-#: `/docs` and `/redoc`: FastAPI writes their set-up as an inline script; the assets come
-#: from this server or jsDelivr (FastAPI's default), the logo from fastapi.tiangolo.com.
-DOCS_POLICY = ("default-src 'self'; "
-               "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-               "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net "
-               "https://fonts.googleapis.com; "
-               "font-src 'self' https://fonts.gstatic.com; "
-               "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
-               "worker-src 'self' blob:; connect-src 'self'; object-src 'none'; "
-               "base-uri 'none'; frame-ancestors 'none'")
-DOCS_PATHS = ("/docs", "/redoc")
 #: A desk link followed to another site does not carry the desk's URL (handoff ids) along.
 REFERRER_POLICY = "same-origin"
 
@@ -37,8 +24,6 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path = str(scope["path"])
-        policy = DOCS_POLICY if path.startswith(DOCS_PATHS) else PAGE_POLICY
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -47,7 +32,7 @@ class SecurityHeaders:
                 extra = [(b"x-content-type-options", b"nosniff"),
                          (b"referrer-policy", REFERRER_POLICY.encode())]
                 if _is_html(headers):
-                    extra += [(b"content-security-policy", policy.encode()),
+                    extra += [(b"content-security-policy", PAGE_POLICY.encode()),
                               (b"x-frame-options", b"DENY")]
                 headers += [(name, value) for name, value in extra if name not in names]
                 message = {**message, "headers": headers}
