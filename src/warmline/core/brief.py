@@ -58,7 +58,8 @@ def _money(value: float) -> str:
     return f"${value / 1000:g}k" if value >= 1000 else f"${value:,.0f}"
 
 
-def _attempted(conversation: Conversation) -> list[Mapping[str, Any]]:
+def _attempted(conversation: Conversation, policy: Policy) -> list[Mapping[str, Any]]:
+    """The AI's actions, each detail with the policy's `redact:` kinds masked."""
     out: list[Mapping[str, Any]] = []
     for turn in conversation.turns:
         if turn.speaker is not Speaker.AI:
@@ -66,7 +67,8 @@ def _attempted(conversation: Conversation) -> list[Mapping[str, Any]]:
         for action in turn.actions:
             item: dict[str, Any] = {"name": action.name, "status": action.status}
             if action.detail:
-                item["detail"] = action.detail
+                item["detail"] = redact(action.detail, policy.redact,
+                                        names=known_names(conversation))
             out.append(item)
     return out
 
@@ -122,12 +124,12 @@ def write_brief(
     details = brief_details(conversation, policy)
     wants = s.wants or s.intent
     want = _words(wants.label)
-    attempted = _attempted(conversation)
+    attempted = _attempted(conversation, policy)
     why = reason_in_words(reasons[0], s, tags) if reasons else "handoff requested"
     who = _who(conversation, details, policy)
     facts = _key_facts(details)
-    quote = redact(_clip(s.last_customer_text, 80), policy.redact,
-                   names=known_names(conversation))
+    quote = _clip(redact(s.last_customer_text, policy.redact,
+                         names=known_names(conversation)), 80)  # masked first: see engine
     line1 = f"{who} {want}" if want else f"{who} said: \"{quote}\""
     line1 += f" ({facts})." if facts else "."
     tried = ", ".join(f"{a['name']} ({a['status'] or 'done'})" for a in attempted[-3:])
