@@ -13,6 +13,7 @@ from collections.abc import Collection, Iterator, Sequence
 from functools import lru_cache
 
 from warmline.core.pii import (
+    CARD_DIGITS,
     TAIL_MIN_CHARS,
     Found,
     find_accounts,
@@ -44,7 +45,9 @@ _MASKS = {
     "account": "[account ••••{}]", "iban": "[iban •••• {}]", "date_of_birth": "[date of birth]",
     "email": "[email]", "address": "[address]", "name": "[name]",
 }
-_HAS_DIGIT = re.compile(r"[0-9]")
+_DIGIT = re.compile(r"[0-9]")
+SSN_DIGITS = 9
+_IN_IBANS = frozenset({"iban", "account", "phone"})
 _SPOKEN_KINDS = frozenset({"card_number", "ssn", "account", "phone"})
 
 
@@ -103,11 +106,15 @@ def _candidates(text: str, wanted: frozenset[str], names: Sequence[str],
     """The listed kinds' candidates, plus unlisted values that can hold a listed one inside
     them (an IBAN holds card-like digits, an email or a street address holds a name), so that
     masking never cuts into a detail the policy did not list."""
-    if _HAS_DIGIT.search(text):
-        checked = list(find_ibans(text))
-        if "card_number" in wanted:
-            checked += [*find_cards(text), *find_cued_cards(text)]
-        if "ssn" in wanted:
+    digits = len(_DIGIT.findall(text))  # a cheap gate for each kind of number
+    if digits:
+        # An IBAN can hold a card's digits, or be mistaken for an account or a phone.
+        ibans = (list(find_ibans(text)) if digits >= CARD_DIGITS.start or wanted & _IN_IBANS
+                 else [])
+        checked = list(ibans)
+        if "card_number" in wanted and digits >= CARD_DIGITS.start:
+            checked += [*find_cards(text, ibans=ibans), *find_cued_cards(text)]
+        if "ssn" in wanted and digits >= SSN_DIGITS:
             checked += find_ssns(text)
         yield from checked
         if "account" in wanted:
