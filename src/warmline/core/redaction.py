@@ -27,7 +27,7 @@ from warmline.core.pii import (
     luhn_valid,
 )
 
-__all__ = ["KINDS", "luhn_valid", "mask", "redact", "redact_value"]
+__all__ = ["KINDS", "MASK", "as_said", "luhn_valid", "mask", "redact", "redact_value"]
 
 #: What `redact:` may name; equal to `warmline.core.policy.REDACT_KINDS`.
 KINDS = frozenset({
@@ -48,6 +48,14 @@ _MASKS = {
 _DIGIT = re.compile(r"[0-9]")
 SSN_DIGITS = 9
 _IN_IBANS = frozenset({"iban", "account", "phone"})
+#: A mask as `mask` writes it; group 1 is its label ("card", "date of birth" ...).
+MASK = re.compile(r"\[(card|ssn|phone|account|iban|date of birth|email|address|name)"
+                  r"(?: [•\- 0-9A-Za-z]+)?\]")
+#: What a word model (which reads every digit as 0) would have read for a masked value: the
+#: usual shape of the digits, or nothing for values of words (names, addresses, emails).
+_SAID = {"card": "0000 0000 0000 0000", "ssn": "000-00-0000", "phone": "000-000-0000",
+         "account": "00000000", "iban": "", "date of birth": "00/00/0000", "email": "",
+         "address": "", "name": ""}
 _SPOKEN_KINDS = frozenset({"card_number", "ssn", "account", "phone"})
 
 
@@ -72,6 +80,15 @@ def redact(text: str, kinds: Collection[str], *, names: Sequence[str] = (),
         return text
     chosen = [f for f in _winners(found, wanted) if f.kind in wanted]
     return _splice(text, chosen)
+
+
+def as_said(text: str) -> str:
+    """``text`` with each mask replaced by what an intent model would have read for the
+    value, so that masking a card or an SSN does not change what the customer seems to want
+    (the words of a mask, "card", "account", are not what was said)."""
+    if "[" not in text:
+        return text
+    return MASK.sub(lambda m: _SAID[m[1]], text)
 
 
 def redact_value(kind: str, value: str) -> str:
