@@ -79,6 +79,8 @@ class HandoffService:
                  ai_was_wrong: bool | None = None) -> Handoff:
         if csat is not None and csat not in CSAT_RANGE:
             raise InvalidInput(f"csat must be 1 to 5, got {csat}")
+        if outcome is not None:  # free text a rep or a platform wrote: masked as a note is
+            outcome = self._masked(tenant, handoff_id, outcome)
         return self._finish(tenant, handoff_id, rep_id, HandoffStatus.COMPLETED,
                             outcome=outcome, csat=csat, ai_was_wrong=ai_was_wrong)
 
@@ -105,6 +107,8 @@ class HandoffService:
         """A CSAT survey or callback result reported after the fact."""
         if csat is not None and csat not in CSAT_RANGE:
             raise InvalidInput(f"csat must be 1 to 5, got {csat}")
+        if outcome is not None:
+            outcome = self._masked(tenant, handoff_id, outcome)
         now = self.clock.now()
         with self.store.transaction() as tx:
             handoff = self._load(tx, tenant, handoff_id)

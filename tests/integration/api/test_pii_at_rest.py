@@ -254,7 +254,7 @@ def assert_nothing_raw(site: Site, secrets: list[Secret], logs: str) -> None:
         assert not secret.is_in_bytes(raw), f"{secret.said!r} found raw in the database files"
 
 
-@settings(max_examples=6, deadline=None, database=None,
+@settings(max_examples=25, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cases=st.lists(conversations(), min_size=1, max_size=3))
 def test_no_card_or_ssn_is_written_anywhere(site: Site, caplog: pytest.LogCaptureFixture,
@@ -277,7 +277,8 @@ def test_no_card_or_ssn_is_written_anywhere(site: Site, caplog: pytest.LogCaptur
 def test_the_issues_example_leaves_no_raw_card_or_ssn(site: Site,
                                                       caplog: pytest.LogCaptureFixture) -> None:
     """The report: a customer asks for a human and says their card and SSN; a rep accepts
-    and hands back with a note that repeats the card."""
+    and hands back with a note that repeats the card; another rep's outcome repeats an
+    SSN."""
     said = "get me a human right now, my card is 4111 1111 1111 1111 and my ssn is 536-22-1234"
     assert site.client.put("/v1/reps/ann", json={"skills": ["general"], "status": "available"},
                            headers={"Authorization": f"Bearer {site.key}"}).status_code == 200
@@ -295,8 +296,14 @@ def test_the_issues_example_leaves_no_raw_card_or_ssn(site: Site,
     assert shown["note"] == "refunded to card [card •••• 1111]"
     assert shown["transcript"][0]["text"] == (
         "get me a human right now, my card is [card •••• 1111] and my ssn is [ssn •••-••-1234]")
+    second = site.post("/v1/conversations/call-2/turns",
+                       {"turns": [turn(site, "customer", "a person please")]})["handoff_id"]
+    site.post(f"/v1/handoffs/{second}/accept", {"rep_id": "ann"})
+    done = site.post(f"/v1/handoffs/{second}/complete",
+                     {"rep_id": "ann", "outcome": "verified ssn 536 22 1234"})
+    assert done["outcome"] == "verified ssn [ssn •••-••-1234]"
     site.deliver()
     assert {"handoff.created", "crm.note"} <= {
         body["type"] for body in site.webhooks.bodies}
-    assert_nothing_raw(site, [Secret("4111 1111 1111 1111"), Secret("536-22-1234")],
-                       caplog.text)
+    assert_nothing_raw(site, [Secret("4111 1111 1111 1111"), Secret("536-22-1234"),
+                              Secret("536 22 1234")], caplog.text)
