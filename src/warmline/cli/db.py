@@ -1,12 +1,21 @@
-"""`warmline db upgrade`: migrate a database to the schema this Warmline needs."""
+"""`warmline db upgrade`: migrate a database to the schema this Warmline needs;
+`warmline db redact`: mask text stored before it was masked on write."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from warmline.adapters.storage.engine import DEFAULT_URL, safe_url
+from warmline.adapters.storage.remask import Tally
+from warmline.adapters.storage.sql import SqlStore
+from warmline.bootstrap import Services, build_services
+from warmline.cli.server import DbOption, settings_from
+from warmline.core.errors import InvalidInput, Problem
+from warmline.core.handoff import Tenant
 
 db_app = typer.Typer(help="Manage the database.", no_args_is_help=True)
 
@@ -28,3 +37,97 @@ def upgrade_command(
         typer.echo(f"{where}: already at revision {after}")
     else:
         typer.echo(f"{where}: upgraded from {before or 'an empty database'} to {after}")
+
+
+@db_app.command("redact")
+def redact_command(
+    db: DbOption = None,
+    tenant: Annotated[str | None, typer.Option(
+        help="Only this tenant (default: every tenant).")] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Count what would be masked; write nothing.")] = False,
+    policy: Annotated[str | None, typer.Option(
+        help="The policy of tenants that name none, as given to `warmline serve`.")] = None,
+) -> None:
+    """Mask text stored before it was masked on write (an older Warmline, or a `redact:`
+    list that has grown), under each tenant's policy: conversations, decisions, handoffs
+    and pending or kept notifications. A second run changes nothing."""
+    from warmline.adapters.storage.remask import remask_tenant
+
+    settings = settings_from(db=db, policy=policy)
+    store = _open_sql_store(settings.db)
+    services = build_services(settings, store=store)
+    try:
+        tenants = _chosen_tenants(services, tenant)
+        total = 0
+        for chosen in tenants:
+            kinds = services.tenants.decider_for(chosen).policy.redact
+            if not kinds:
+                typer.echo(f"tenant {chosen.name}: its policy masks nothing (no `redact:`)")
+                continue
+            typer.echo(f"tenant {chosen.name}: masking {', '.join(sorted(kinds))}"
+                       + (" (dry run: nothing is written)" if dry_run else ""))
+            tallies = remask_tenant(store, chosen.id,
+                                    services.tenants.decider_for(chosen).policy,
+                                    dry_run=dry_run, progress=_progress(dry_run))
+            for t in tallies:
+                busy = f", {t.busy:,} changed meanwhile (run again)" if t.busy else ""
+                verb = "to mask" if dry_run else "masked"
+                typer.echo(f"  {t.table:<14} {t.rows:>9,} rows  {t.changed:>9,} {verb}{busy}")
+                total += t.changed
+        if total and not dry_run:
+            _compact(store)
+    finally:
+        services.close()
+
+
+def _progress(dry_run: bool) -> Callable[[Tally], None]:
+    verb = "to mask" if dry_run else "masked"
+
+    def show(tally: Tally) -> None:  # on stderr: stdout keeps the counts alone
+        typer.echo(f"  … {tally.table}: {tally.rows:,} rows read, {tally.changed:,} {verb}",
+                   err=True)
+
+    return show
+
+
+def _compact(store: SqlStore) -> None:
+    from warmline.adapters.storage.remask import compact
+
+    if store.engine.dialect.name == "sqlite":
+        if compact(store):
+            typer.echo("vacuumed the database file and emptied its WAL: the replaced text is "
+                       "gone from both")
+        else:
+            typer.echo("the database is in use, so it was not vacuumed: the replaced text may "
+                       "linger in free pages and the WAL until `warmline db redact` runs "
+                       "again with the server stopped", err=True)
+    else:
+        typer.echo("PostgreSQL keeps old row versions until VACUUM reclaims them, and its WAL "
+                   "and backups keep them longer: see docs/deployment.md, Security")
+
+
+def _open_sql_store(url: str) -> SqlStore:
+    """The database as it is: never created, never migrated here."""
+    from warmline.bootstrap import build_store
+
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.exists():
+            raise InvalidInput([Problem("no such database file (give --db or WARMLINE_DB)",
+                                        file=str(path))])
+    store = build_store(url, migrate_sqlite=False)
+    if not isinstance(store, SqlStore):
+        raise InvalidInput([Problem("db redact works on SQLite and PostgreSQL databases",
+                                    path="--db")])
+    return store
+
+
+def _chosen_tenants(services: Services, name: str | None) -> list[Tenant]:
+    if name is None:
+        with services.store.read() as tx:
+            return sorted(tx.list_tenants(), key=lambda t: t.name)
+    found = services.tenants.find(name)
+    if found is None:
+        raise InvalidInput([Problem(f"no tenant called {name!r}", path="--tenant")])
+    return [found]

@@ -9,15 +9,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from warmline.core.conversation import Conversation, Speaker
+from warmline.core.conversation import Conversation, Speaker, Turn
 from warmline.core.decision import Brief, Inference, Reason, ReasonCode
 from warmline.core.entities import extract_details, phone_region
 from warmline.core.policy import Policy
-from warmline.core.redaction import redact, redact_value
+from warmline.core.redaction import MASK, redact, redact_value
 from warmline.core.situation import Situation, zone
 
 WHISPER_MAX_WORDS = 20
 _SCALARS = ("name", "phone", "email", "account", "order")
+#: Scalar details whose mask names the kind ("[account ••••1234]").
+_MASKED_SCALARS = frozenset({"name", "phone", "email", "account"})
 #: Redact kinds that are never brief details; they are masked before details are read.
 _NOT_DETAILS = frozenset({"card_number", "ssn", "date_of_birth", "iban", "address"})
 #: Plain words for the bundled model's labels; other labels are read as words.
@@ -58,7 +60,8 @@ def _money(value: float) -> str:
     return f"${value / 1000:g}k" if value >= 1000 else f"${value:,.0f}"
 
 
-def _attempted(conversation: Conversation) -> list[Mapping[str, Any]]:
+def _attempted(conversation: Conversation, policy: Policy) -> list[Mapping[str, Any]]:
+    """The AI's actions, each detail with the policy's `redact:` kinds masked."""
     out: list[Mapping[str, Any]] = []
     for turn in conversation.turns:
         if turn.speaker is not Speaker.AI:
@@ -66,7 +69,8 @@ def _attempted(conversation: Conversation) -> list[Mapping[str, Any]]:
         for action in turn.actions:
             item: dict[str, Any] = {"name": action.name, "status": action.status}
             if action.detail:
-                item["detail"] = action.detail
+                item["detail"] = redact(action.detail, policy.redact,
+                                        names=known_names(conversation))
             out.append(item)
     return out
 
@@ -82,14 +86,34 @@ def brief_details(conversation: Conversation, policy: Policy) -> dict[str, Any]:
         turns = tuple(replace(t, text=redact(t.text, hidden, region=region)) for t in turns)
     found = extract_details(turns, zone=zone(policy.timezone), region=region,
                             fallback_time=conversation.last_time()).to_dict()
+    for key, masked in _masked_scalars(turns, policy.redact).items():
+        found.setdefault(key, masked)
     for key, value in (("name", customer.name), ("phone", customer.phone),
                        ("email", customer.email)):
         if value and key not in found:
             found[key] = value
     for key in _SCALARS:
-        if key in found and key in policy.redact:
+        if key in found and key in policy.redact and not MASK.fullmatch(str(found[key])):
             found[key] = redact_value(key, str(found[key]))
     return found
+
+
+def _masked_scalars(turns: Sequence[Turn], kinds: frozenset[str]) -> dict[str, str]:
+    """Details already masked in the text (stored turns are masked before they are decided
+    on): the last mask of each kind, the customer's before the AI's, as `extract_details`
+    picks values."""
+    wanted = kinds & _MASKED_SCALARS
+    if not wanted:
+        return {}
+    customer: dict[str, str] = {}
+    others: dict[str, str] = {}
+    for turn in turns:
+        if turn.speaker is Speaker.SYSTEM or "[" not in turn.text:
+            continue
+        for m in MASK.finditer(turn.text):
+            if m[1] in wanted:
+                (customer if turn.speaker is Speaker.CUSTOMER else others)[m[1]] = m[0]
+    return {**others, **customer}
 
 
 def _ordinal(n: int) -> str:
@@ -122,12 +146,12 @@ def write_brief(
     details = brief_details(conversation, policy)
     wants = s.wants or s.intent
     want = _words(wants.label)
-    attempted = _attempted(conversation)
+    attempted = _attempted(conversation, policy)
     why = reason_in_words(reasons[0], s, tags) if reasons else "handoff requested"
     who = _who(conversation, details, policy)
     facts = _key_facts(details)
-    quote = redact(_clip(s.last_customer_text, 80), policy.redact,
-                   names=known_names(conversation))
+    quote = _clip(redact(s.last_customer_text, policy.redact,
+                         names=known_names(conversation)), 80)  # masked first: see engine
     line1 = f"{who} {want}" if want else f"{who} said: \"{quote}\""
     line1 += f" ({facts})." if facts else "."
     tried = ", ".join(f"{a['name']} ({a['status'] or 'done'})" for a in attempted[-3:])

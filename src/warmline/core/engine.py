@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from warmline.core.brief import write_brief
+from warmline.core.brief import known_names, write_brief
 from warmline.core.conversation import Contact, Conversation
 from warmline.core.decision import Action, Decision, Reason, ReasonCode
 from warmline.core.experiment import Arm, assign_arm, experiment_key
 from warmline.core.intents import IntentClassifier
 from warmline.core.policy import Mode, Policy, Route, Trigger
+from warmline.core.redaction import redact
 from warmline.core.routing import choose_destination, is_queue_open, say_to_customer
 from warmline.core.situation import Situation, assess
 
@@ -27,14 +28,18 @@ def _trigger_detail(trigger: Trigger, s: Situation) -> str:
     return detail
 
 
-def find_reasons(policy: Policy, s: Situation, triggers: Sequence[Trigger]) -> list[Reason]:
+def find_reasons(policy: Policy, s: Situation, triggers: Sequence[Trigger],
+                 names: Sequence[str] = ()) -> list[Reason]:
     """Every reason that fired, in SPEC order: triggers (policy order), human_requested,
-    frustration, ai_failure_loop, low_confidence."""
+    frustration, ai_failure_loop, low_confidence. A quote of the customer has the policy's
+    `redact:` kinds masked (``names``: the customer's name parts)."""
     reasons = [Reason(ReasonCode.TRIGGER, t.name, _trigger_detail(t, s)) for t in triggers]
     signals = policy.signals
     if signals.human_requested and s.human_requested:
+        # Masked before it is clipped: a clip could cut a card number short of detection.
+        quote = _clip(redact(s.last_customer_text, policy.redact, names=names))
         reasons.append(Reason(ReasonCode.HUMAN_REQUESTED, "signals.human_requested",
-                              f"customer asked for a person: \"{_clip(s.last_customer_text)}\""))
+                              f"customer asked for a person: \"{quote}\""))
     if signals.frustration is not None and s.frustration >= signals.frustration:
         reasons.append(Reason(ReasonCode.FRUSTRATION, "signals.frustration",
                               f"score {s.frustration:.2f} ≥ {signals.frustration:.2f}"))
@@ -85,7 +90,7 @@ def decide(
     s = assess(conversation, policy, classifier=classifier, now=now, history=history)
     ctx = s.context
     matched = [t for t in policy.triggers if t.rule.holds(ctx)]
-    reasons = find_reasons(policy, s, matched)
+    reasons = find_reasons(policy, s, matched, known_names(conversation))
     signals = {
         "intent": s.intent.to_dict(), "question_type": s.question_type.to_dict(),
         "confidence": s.confidence.to_dict(), "threshold": s.threshold,

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from warmline.core.redaction import as_said
+
 OUT_OF_SCOPE = "oos"
 
 
@@ -43,3 +45,19 @@ class ScopeOnly:
 
     def predict(self, text: str) -> IntentPrediction:
         return self.inner.predict(text)
+
+
+@dataclass(frozen=True, slots=True)
+class MaskAware:
+    """A classifier that reads each redaction mask (``[card •••• 1111]``) as the value it
+    hides would have read (`warmline.core.redaction.as_said`): text is masked before it is
+    decided on, and the words of a mask are not what the customer said."""
+
+    inner: IntentClassifier
+
+    @property
+    def infers_confidence(self) -> bool:
+        return bool(getattr(self.inner, "infers_confidence", True))
+
+    def predict(self, text: str) -> IntentPrediction:
+        return self.inner.predict(as_said(text))

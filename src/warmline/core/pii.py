@@ -51,18 +51,19 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
-def find_cards(text: str) -> Iterator[Found]:
+def find_cards(text: str, *, ibans: Sequence[Found] | None = None) -> Iterator[Found]:
     """Luhn-valid runs of 13-19 digits, whole groups only, one separator style per card.
 
     A digit run may hold more than the card ("call 1 4111 1111 1111 1111"), so every window
     of whole groups is tried; overlapping valid windows are masked as one, so that no valid
-    window is left half-masked.
+    window is left half-masked. ``ibans``: the text's IBANs when the caller found them
+    already (their digits are never a card).
     """
-    ibans = [(f.start, f.end) for f in find_ibans(text)]
+    owned = [(f.start, f.end) for f in (find_ibans(text) if ibans is None else ibans)]
     for run in _DIGIT_RUN.finditer(text):
         if len(run.group()) < CARD_DIGITS.start:
             continue
-        windows = [w for groups in _groups_outside(text, run, ibans)
+        windows = [w for groups in _groups_outside(text, run, owned)
                    for w in _luhn_windows(groups, text)]
         for start, end in merge_overlaps(windows):
             yield Found(start, end, "card_number", _digits_of(text[start:end])[-4:])

@@ -13,6 +13,7 @@ from collections.abc import Collection, Iterator, Sequence
 from functools import lru_cache
 
 from warmline.core.pii import (
+    CARD_DIGITS,
     TAIL_MIN_CHARS,
     Found,
     find_accounts,
@@ -26,7 +27,7 @@ from warmline.core.pii import (
     luhn_valid,
 )
 
-__all__ = ["KINDS", "luhn_valid", "mask", "redact", "redact_value"]
+__all__ = ["KINDS", "MASK", "as_said", "luhn_valid", "mask", "redact", "redact_value"]
 
 #: What `redact:` may name; equal to `warmline.core.policy.REDACT_KINDS`.
 KINDS = frozenset({
@@ -44,7 +45,17 @@ _MASKS = {
     "account": "[account ••••{}]", "iban": "[iban •••• {}]", "date_of_birth": "[date of birth]",
     "email": "[email]", "address": "[address]", "name": "[name]",
 }
-_HAS_DIGIT = re.compile(r"[0-9]")
+_DIGIT = re.compile(r"[0-9]")
+SSN_DIGITS = 9
+_IN_IBANS = frozenset({"iban", "account", "phone"})
+#: A mask as `mask` writes it; group 1 is its label ("card", "date of birth" ...).
+MASK = re.compile(r"\[(card|ssn|phone|account|iban|date of birth|email|address|name)"
+                  r"(?: [•\- 0-9A-Za-z]+)?\]")
+#: What a word model (which reads every digit as 0) would have read for a masked value: the
+#: usual shape of the digits, or nothing for values of words (names, addresses, emails).
+_SAID = {"card": "0000 0000 0000 0000", "ssn": "000-00-0000", "phone": "000-000-0000",
+         "account": "00000000", "iban": "", "date of birth": "00/00/0000", "email": "",
+         "address": "", "name": ""}
 _SPOKEN_KINDS = frozenset({"card_number", "ssn", "account", "phone"})
 
 
@@ -69,6 +80,15 @@ def redact(text: str, kinds: Collection[str], *, names: Sequence[str] = (),
         return text
     chosen = [f for f in _winners(found, wanted) if f.kind in wanted]
     return _splice(text, chosen)
+
+
+def as_said(text: str) -> str:
+    """``text`` with each mask replaced by what an intent model would have read for the
+    value, so that masking a card or an SSN does not change what the customer seems to want
+    (the words of a mask, "card", "account", are not what was said)."""
+    if "[" not in text:
+        return text
+    return MASK.sub(lambda m: _SAID[m[1]], text)
 
 
 def redact_value(kind: str, value: str) -> str:
@@ -103,11 +123,15 @@ def _candidates(text: str, wanted: frozenset[str], names: Sequence[str],
     """The listed kinds' candidates, plus unlisted values that can hold a listed one inside
     them (an IBAN holds card-like digits, an email or a street address holds a name), so that
     masking never cuts into a detail the policy did not list."""
-    if _HAS_DIGIT.search(text):
-        checked = list(find_ibans(text))
-        if "card_number" in wanted:
-            checked += [*find_cards(text), *find_cued_cards(text)]
-        if "ssn" in wanted:
+    digits = len(_DIGIT.findall(text))  # a cheap gate for each kind of number
+    if digits:
+        # An IBAN can hold a card's digits, or be mistaken for an account or a phone.
+        ibans = (list(find_ibans(text)) if digits >= CARD_DIGITS.start or wanted & _IN_IBANS
+                 else [])
+        checked = list(ibans)
+        if "card_number" in wanted and digits >= CARD_DIGITS.start:
+            checked += [*find_cards(text, ibans=ibans), *find_cued_cards(text)]
+        if "ssn" in wanted and digits >= SSN_DIGITS:
             checked += find_ssns(text)
         yield from checked
         if "account" in wanted:

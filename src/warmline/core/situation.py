@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from warmline.core.conversation import Contact, Conversation, Speaker, Turn
 from warmline.core.decision import Inference
 from warmline.core.errors import ConversationError, Problem
-from warmline.core.intents import OUT_OF_SCOPE, IntentClassifier, IntentPrediction
+from warmline.core.intents import OUT_OF_SCOPE, IntentClassifier, IntentPrediction, MaskAware
 from warmline.core.policy import Policy
 from warmline.core.signals import count_ai_failures, frustration_score, is_human_requested
 
@@ -145,6 +145,8 @@ def assess(
 ) -> Situation:
     """Resolve every fact the policy's rules and signals need, once."""
     at = resolve_now(conversation, now)
+    if policy.redact and classifier is not None:  # text is masked before it is decided on
+        classifier = MaskAware(classifier)
     local = at.astimezone(zone(policy.timezone))
     turns = conversation.turns
     last_ai = next((t for t in reversed(turns) if t.speaker is Speaker.AI), None)

@@ -10,6 +10,7 @@ from typing import Any
 
 from warmline.core.errors import Conflict, InvalidInput, NotFound
 from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus, Tenant
+from warmline.core.masking import masker_for
 from warmline.service.dispatch import Dispatcher, event_payload
 from warmline.service.ports import Clock, Store, Tx
 from warmline.service.tenants import TenantService
@@ -78,12 +79,16 @@ class HandoffService:
                  ai_was_wrong: bool | None = None) -> Handoff:
         if csat is not None and csat not in CSAT_RANGE:
             raise InvalidInput(f"csat must be 1 to 5, got {csat}")
+        if outcome is not None:  # free text a rep or a platform wrote: masked as a note is
+            outcome = self._masked(tenant, handoff_id, outcome)
         return self._finish(tenant, handoff_id, rep_id, HandoffStatus.COMPLETED,
                             outcome=outcome, csat=csat, ai_was_wrong=ai_was_wrong)
 
     def hand_back(self, tenant: Tenant, handoff_id: str, rep_id: str, note: str) -> Handoff:
         """Return the conversation to the AI with the rep's note: the next turn decides
-        afresh, and the AI sees the note as a system turn."""
+        afresh, and the AI sees the note as a system turn. The note is masked by the
+        policy's `redact:` list, as the customer's words are."""
+        note = self._masked(tenant, handoff_id, note)
         handoff = self._finish(tenant, handoff_id, rep_id, HandoffStatus.HANDED_BACK,
                                note=note)
         with self.store.transaction() as tx:
@@ -102,6 +107,8 @@ class HandoffService:
         """A CSAT survey or callback result reported after the fact."""
         if csat is not None and csat not in CSAT_RANGE:
             raise InvalidInput(f"csat must be 1 to 5, got {csat}")
+        if outcome is not None:
+            outcome = self._masked(tenant, handoff_id, outcome)
         now = self.clock.now()
         with self.store.transaction() as tx:
             handoff = self._load(tx, tenant, handoff_id)
@@ -142,6 +149,16 @@ class HandoffService:
                 changed += self.dispatcher.overflow(tx, tenant, policy, now)
                 changed += self.dispatcher.drain(tx, tenant, policy, now)
         return changed
+
+    def _masked(self, tenant: Tenant, handoff_id: str, text: str) -> str:
+        policy = self.tenants.decider_for(tenant).policy
+        if not policy.redact:
+            return text
+        with self.store.read() as tx:
+            handoff = self._load(tx, tenant, handoff_id)
+            stored = tx.get_conversation(tenant.id, handoff.conversation_id)
+        masker = masker_for(policy, stored.data.get("customer") if stored else None)
+        return text if masker is None else masker.text(text)
 
     @staticmethod
     def _load(tx: Tx, tenant: Tenant, handoff_id: str) -> Handoff:

@@ -21,6 +21,7 @@ from warmline.core.handoff import (
     has_skills,
     pick_rep,
 )
+from warmline.core.masking import masker_for
 from warmline.core.policy import Policy
 from warmline.service.dispatch import Dispatcher
 from warmline.service.ports import Clock, Store, StoredConversation, TurnStore, Tx
@@ -67,7 +68,8 @@ class TurnService:
             found, earlier = tx.load_turn_state(tenant.id, conversation_id, last_id)
             if earlier is not None:
                 return dict(earlier)
-            stored = self._merge(found, tenant, conversation_id, body, raw_turns)
+            stored = self._merge(found, tenant, conversation_id, body, raw_turns,
+                                 policy=decider.policy)
             if stored.handoff_id is not None:  # new turns were validated by parse_turns
                 result = self._already_escalated(tx, stored, raw_turns, now)
             else:
@@ -92,7 +94,8 @@ class TurnService:
                 found, earlier = await tx.load(tenant.id, conversation_id, last_id)
                 if earlier is not None:
                     return dict(earlier)
-                stored = self._merge(found, tenant, conversation_id, body, raw_turns)
+                stored = self._merge(found, tenant, conversation_id, body, raw_turns,
+                                     policy=decider.policy)
                 if stored.handoff_id is not None:
                     return None
                 conversation = parse_conversation(stored.data,
@@ -110,20 +113,29 @@ class TurnService:
         return None  # lost every race to other writers: the locked path always gets through
 
     def _merge(self, stored: StoredConversation | None, tenant: Tenant, conversation_id: str,
-               body: Mapping[str, Any], raw_turns: Sequence[Any]) -> StoredConversation:
+               body: Mapping[str, Any], raw_turns: Sequence[Any], *, policy: Policy
+               ) -> StoredConversation:
+        """The stored conversation with the request's new turns, masked by the policy's
+        `redact:` kinds: what is decided on is exactly what is stored, and nothing later
+        (decision, handoff, events, webhooks, logs) sees the raw text."""
         if stored is None:
             data: dict[str, Any] = {"id": conversation_id, "turns": []}
             data.update({k: body[k] for k in _NEW_FIELDS if body.get(k) is not None})
             extra = {k: v for k, v in body.items() if k not in (*_NEW_FIELDS, "turns")}
             data.update(extra)
             parse_conversation(data, source="request")  # located errors for bad fields
+            masker = masker_for(policy, data.get("customer"))
+            if masker is not None:
+                data = dict(masker.conversation(data))
             stored = StoredConversation(tenant.id, conversation_id, data, customer_key(data))
+        else:
+            masker = masker_for(policy, stored.data.get("customer"))
         data = dict(stored.data)
         seen = {t.get("id") for t in data.get("turns", []) if isinstance(t, dict)}
         turns = list(data.get("turns", []))
         for turn in raw_turns:
             if not isinstance(turn, dict) or turn.get("id") is None or turn["id"] not in seen:
-                turns.append(turn)
+                turns.append(turn if masker is None else masker.turn(turn))
         data["turns"] = turns
         return replace(stored, data=data)
 

@@ -198,7 +198,8 @@ def test_a_new_conversation_stored_by_another_writer_first_is_not_overwritten(
             assert found is None
             services.turns.post_turns(tenant, "new", {"turns": [turn("first", 1, id="a")]})
             mine = services.turns._merge(None, tenant, "new", {"turns": [turn("mine", 2)]},
-                                         [turn("mine", 2)])
+                                         [turn("mine", 2)],
+                                         policy=services.tenants.decider_for(tenant).policy)
             return await tx.save_and_commit(mine, None, {}, services.clock.now())
 
     assert asyncio.run(go()) is False
