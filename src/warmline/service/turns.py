@@ -131,8 +131,14 @@ class TurnService:
         else:
             masker = masker_for(policy, stored.data.get("customer"))
         data = dict(stored.data)
-        seen = {t.get("id") for t in data.get("turns", []) if isinstance(t, dict)}
-        turns = list(data.get("turns", []))
+        seen = set()
+        turns = []
+        for old in data.get("turns", []):
+            if isinstance(old, dict):
+                seen.add(old.get("id"))
+                if "text" not in old:  # stored before `text` was required: it said nothing
+                    old = {**old, "text": ""}  # noqa: PLW2901
+            turns.append(old)
         for turn in raw_turns:
             if not isinstance(turn, dict) or turn.get("id") is None or turn["id"] not in seen:
                 turns.append(turn if masker is None else masker.turn(turn))

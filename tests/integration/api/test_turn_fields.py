@@ -44,3 +44,21 @@ def test_an_ai_turn_with_empty_text_is_decided(api: Api) -> None:
     response = api.post("/v1/conversations/c-4/turns", body)
     assert response.status_code == 200, response.text
     assert response.json()["action"] == "continue"
+
+
+def test_a_conversation_stored_with_a_turn_without_text_still_takes_turns(api: Api) -> None:
+    """Before `text` was required, a turn without it was stored as posted; after the upgrade
+    the conversation must still take turns (a turn without text said nothing)."""
+    from warmline.service.ports import StoredConversation
+
+    tenant = api.services.tenants.authenticate(api.key)
+    legacy = {"id": "c-old", "turns": [{"id": "t1", "speaker": "ai", "at": AT}]}
+    with api.services.store.transaction() as tx:
+        tx.save_conversation(StoredConversation(tenant.id, "c-old", legacy, None))
+    response = api.turn("c-old", "I want to cancel", turn_id="t2")
+    assert response.status_code == 200, response.text
+    assert [r.get("rule") for r in response.json()["reasons"]] == ["cancellation"]
+    with api.services.store.read() as tx:
+        stored = tx.get_conversation(tenant.id, "c-old")
+    assert stored is not None
+    assert [t.get("text") for t in stored.data["turns"]] == ["", "I want to cancel"]
