@@ -44,10 +44,10 @@ queues:
   desk: {{skills: [general]}}
   retention: {{skills: [retention]}}
 notify:
-  crm: {{type: webhook, url: "{url}/hooks", secret: "{secret}", timeout: 0.3,
+  crm: {{type: webhook, url: "{url}/hooks", secret: "{secret}", timeout: {timeout},
          events: [handoff.created, handoff.accepted, handoff.completed, crm.note]}}
-  audit: {{type: webhook, url: "{url}/audit", secret: "{secret}", timeout: 0.3}}
-  sales-slack: {{type: slack, url: "{url}/slack/T0/B0/x", timeout: 0.3}}
+  audit: {{type: webhook, url: "{url}/audit", secret: "{secret}", timeout: {timeout}}}
+  sales-slack: {{type: slack, url: "{url}/slack/T0/B0/x", timeout: {timeout}}}
 """
 
 
@@ -86,9 +86,10 @@ def worker(services: Services, clock: FakeClock) -> OutboxService:
                    notifiers=build_notifiers(allow_private=True))  # a 127.0.0.1 receiver
 
 
-def make_world(store: Store, tmp_path: Path, receiver: Receiver) -> World:
+def make_world(store: Store, tmp_path: Path, receiver: Receiver, *, timeout: float = 0.3
+               ) -> World:
     policy = tmp_path / "policy.yaml"
-    policy.write_text(POLICY.format(url=receiver.url, secret=SECRET))
+    policy.write_text(POLICY.format(url=receiver.url, secret=SECRET, timeout=timeout))
     clock = FakeClock()
     services = build_services(Settings(db="memory:", public_url="https://wl.example.com",
                                        allow_private_targets=True),
