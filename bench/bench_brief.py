@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from warmline.core.brief import write_brief
 from warmline.core.conversation import Conversation, parse_conversation
 from warmline.core.engine import find_reasons
-from warmline.core.policy_reader import parse_policy
+from warmline.core.policy.reader import parse_policy
 from warmline.core.situation import assess
 
 CUSTOMER = [

@@ -19,7 +19,7 @@ from warmline.adapters.policy_files import load_policy
 from warmline.bootstrap import build_decider
 from warmline.core.conversation import parse_conversation
 from warmline.core.masking import masker_for
-from warmline.core.policy import Policy
+from warmline.core.policy.model import Policy
 from warmline.core.redaction import KINDS
 
 ROOT = Path(__file__).resolve().parents[1]

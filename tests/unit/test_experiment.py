@@ -22,7 +22,7 @@ from warmline.core.experiment import (
 )
 from warmline.core.handoff import Handoff, HandoffStatus
 from warmline.core.metrics import CustomerContact
-from warmline.core.policy import Experiment
+from warmline.core.policy.model import Experiment
 from warmline.testing import T0, ai, customer, make_conversation, make_policy
 
 ASK_HUMAN = [customer("I want to talk to a person"), ai("Sure", 0.9)]

@@ -19,7 +19,7 @@ from warmline.cli.console import choice, open_store_to_read, out_console, read_t
 from warmline.core.calibration import DEFAULT_MIN_SAMPLES, Calibration, calibrate
 from warmline.core.errors import InvalidInput, Problem
 from warmline.core.history import Answer, read_history
-from warmline.core.policy import Policy
+from warmline.core.policy.model import Policy
 
 
 class Format(StrEnum):

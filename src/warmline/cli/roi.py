@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from warmline.cli.console import choice, open_store_to_read, out_console
-from warmline.core.policy import Mode
+from warmline.core.policy.model import Mode
 from warmline.core.roi import Assumptions, Roi, compare
 
 

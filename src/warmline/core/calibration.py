@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from warmline.core.estimate import Mean, bootstrap_mean
 from warmline.core.history import Answer
-from warmline.core.policy import Policy
+from warmline.core.policy.model import Policy
 
 #: Candidate thresholds: 0.00, 0.01 ... 1.00 — what a person would write in a policy.
 GRID: tuple[float, ...] = tuple(round(i / 100, 2) for i in range(101))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from warmline.core.policy import Mode
+from warmline.core.policy.model import Mode
 
 
 class Action(StrEnum):

@@ -23,7 +23,7 @@ from warmline.core.conversation import Conversation
 from warmline.core.estimate import RESAMPLES, SEED, Mean, Rate, bootstrap_mean
 from warmline.core.handoff import Handoff
 from warmline.core.metrics import CustomerContact, Window, contacts_by_customer, repeat_contact
-from warmline.core.policy import Experiment
+from warmline.core.policy.model import Experiment
 
 #: The seed's claim: warm transfers cut repeat calls by 22 % (relative to cold).
 SEED_EFFECT = 0.22

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from warmline.core.identity import phone_region
-from warmline.core.policy import Policy
+from warmline.core.policy.model import Policy
 from warmline.core.redaction import MASK, redact, redact_value
 
 #: Conversation, turn, action and customer fields whose strings are never free text.

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from warmline.core.estimate import Mean, Rate, bootstrap_mean
 from warmline.core.handoff import Handoff
-from warmline.core.policy import Mode
+from warmline.core.policy.model import Mode
 
 MODES = tuple(m.value for m in Mode)
 

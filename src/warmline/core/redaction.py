@@ -29,7 +29,7 @@ from warmline.core.pii import (
 
 __all__ = ["KINDS", "MASK", "as_said", "luhn_valid", "mask", "redact", "redact_value"]
 
-#: What `redact:` may name; equal to `warmline.core.policy.REDACT_KINDS`.
+#: What `redact:` may name; equal to `warmline.core.policy.model.REDACT_KINDS`.
 KINDS = frozenset({
     "card_number", "ssn", "date_of_birth", "email", "phone", "account", "iban", "address", "name",
 })

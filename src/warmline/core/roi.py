@@ -15,7 +15,7 @@ from typing import Any
 
 from warmline.core.estimate import Rate
 from warmline.core.metrics import Window, contacts_by_customer, repeat_contact
-from warmline.core.policy import Mode
+from warmline.core.policy.model import Mode
 
 
 @dataclass(frozen=True, slots=True)

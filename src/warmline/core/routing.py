@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from warmline.core.decision import Action, Destination, DestinationType
-from warmline.core.policy import Mode, Policy, Queue, Route, Trigger
+from warmline.core.policy.model import Mode, Policy, Queue, Route, Trigger
 
 
 def choose_queue(

@@ -15,7 +15,7 @@ from warmline.core.conversation import Contact, Conversation, Speaker, Turn
 from warmline.core.decision import Inference
 from warmline.core.errors import ConversationError, Problem
 from warmline.core.intents import OUT_OF_SCOPE, IntentClassifier, IntentPrediction, MaskAware
-from warmline.core.policy import Policy
+from warmline.core.policy.model import Policy
 from warmline.core.signals import count_ai_failures, frustration_score, is_human_requested
 
 #: How many customer turns back to look for a clear intent when the latest says "yes" or "ok".

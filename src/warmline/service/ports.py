@@ -13,7 +13,7 @@ from warmline.core.conversation import Contact
 from warmline.core.decision import Brief
 from warmline.core.handoff import Handoff, HandoffStatus, Rep, Role, Tenant
 from warmline.core.metrics import CustomerContact
-from warmline.core.policy import NotifyTarget
+from warmline.core.policy.model import NotifyTarget
 
 
 class Summarizer(Protocol):

@@ -22,7 +22,7 @@ from warmline.core.handoff import (
     pick_rep,
 )
 from warmline.core.masking import masker_for
-from warmline.core.policy import Policy
+from warmline.core.policy.model import Policy
 from warmline.service.dispatch import Dispatcher
 from warmline.service.ports import Clock, Store, StoredConversation, TurnStore, Tx
 from warmline.service.tenants import TenantService, new_id

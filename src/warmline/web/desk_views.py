@@ -12,7 +12,7 @@ from typing import Any
 from warmline.bootstrap import Services
 from warmline.core.errors import NotFound
 from warmline.core.handoff import Handoff, HandoffStatus, Rep, Role, Tenant, has_skills
-from warmline.core.policy import Policy
+from warmline.core.policy.model import Policy
 from warmline.core.situation import zone
 from warmline.web.api import handoff_json
 

@@ -18,7 +18,7 @@ from warmline.core.cost import CostAssumptions
 from warmline.core.errors import InvalidInput, Problem
 from warmline.core.handoff import Tenant
 from warmline.core.metrics import Metrics
-from warmline.core.policy import Mode
+from warmline.core.policy.model import Mode
 from warmline.core.situation import zone
 from warmline.web.auth import ServicesDep, SupervisorDep
 

@@ -21,7 +21,7 @@ from warmline.adapters.outbound import GuardedTransport, forbidden_range, guarde
 from warmline.cli import app
 from warmline.core.decision import Brief
 from warmline.core.errors import AdapterError
-from warmline.core.policy import NotifyTarget
+from warmline.core.policy.model import NotifyTarget
 from warmline.service.ports import OutboxMessage
 
 from .conftest import SECRET, Receiver

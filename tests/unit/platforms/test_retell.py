@@ -15,7 +15,7 @@ import pytest
 from warmline.adapters.platforms import retell
 from warmline.adapters.policy_files import parse_policy_text
 from warmline.core.errors import InvalidInput, SignatureInvalid
-from warmline.core.policy import Policy
+from warmline.core.policy.model import Policy
 from warmline.service.transfers import TransferOutcome, TransferStage
 from warmline.testing import T0
 

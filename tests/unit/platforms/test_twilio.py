@@ -13,7 +13,7 @@ import pytest
 from warmline.adapters.platforms import twilio
 from warmline.adapters.policy_files import parse_policy_text
 from warmline.core.errors import SignatureInvalid
-from warmline.core.policy import Policy
+from warmline.core.policy.model import Policy
 from warmline.service.transfers import TransferOutcome, TransferStage
 
 DATA = Path(__file__).parents[2] / "data" / "platforms" / "twilio"

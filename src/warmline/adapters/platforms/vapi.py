@@ -183,8 +183,8 @@ def render_transfer(decision: Mapping[str, Any]) -> dict[str, Any]:
             out["sipHeaders"] = headers
         return {"destination": out}
     if number:
-        # E.164 since the policy loaded (core.transfer_number), so Vapi's E.164 check stays on;
-        # Vapi dials `extension` once the number answers.
+        # E.164 since the policy loaded (core.policy.transfer_number), so Vapi's E.164 check stays
+        # on; Vapi dials `extension` once the number answers.
         out = {"type": "number", "number": str(number), "message": say, "transferPlan": plan}
         if dest.get("extension"):
             out["extension"] = str(dest["extension"])

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from warmline.core.cel import CelError, Type, compile_expression, functions
-from warmline.core.cel.functions import compile_regex, regex_searcher
+from warmline.core.policy.cel import CelError, Type, compile_expression, functions
+from warmline.core.policy.cel.functions import compile_regex, regex_searcher
 
 SCHEMA = {
     "x": Type.DYN, "y": Type.DYN, "n": Type.INT, "f": Type.nullable(Type.DOUBLE),

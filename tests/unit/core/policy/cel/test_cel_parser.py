@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from warmline.core.cel import MAX_DEPTH, MAX_SOURCE, CelError, Type, compile_expression
-from warmline.core.cel import syntax as s
-from warmline.core.cel.parser import parse
+from warmline.core.policy.cel import MAX_DEPTH, MAX_SOURCE, CelError, Type, compile_expression
+from warmline.core.policy.cel import syntax as s
+from warmline.core.policy.cel.parser import parse
 
 
 def show(node: s.Node) -> str:

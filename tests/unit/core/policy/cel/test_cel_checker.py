@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from warmline.core.cel import CelError, Diagnostic, Type, compile_expression
 from warmline.core.errors import InvalidInput
+from warmline.core.policy.cel import CelError, Diagnostic, Type, compile_expression
 
 SCHEMA = {
     "confidence": Type.nullable(Type.DOUBLE),

@@ -1,9 +1,9 @@
-"""Who hears of which handoff event: the subscription rule of `warmline.core.notify`."""
+"""Who hears of which handoff event: the subscription rule of `warmline.core.policy.notify`."""
 
 from __future__ import annotations
 
-from warmline.core.notify import recipients, target_problems
-from warmline.core.policy import NotifyTarget
+from warmline.core.policy.model import NotifyTarget
+from warmline.core.policy.notify import recipients, target_problems
 
 WEBHOOK = NotifyTarget("crm", "webhook", "https://crm.example.com/hook", {"secret": "whsec_x"})
 NOTES = NotifyTarget("notes", "webhook", "https://n.example.com",

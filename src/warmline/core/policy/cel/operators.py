@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from warmline.core.cel import syntax as s
-from warmline.core.cel.types import Kind, Type, is_comparable, join, non_null
+from warmline.core.policy.cel import syntax as s
+from warmline.core.policy.cel.types import Kind, Type, is_comparable, join, non_null
 
 if TYPE_CHECKING:
-    from warmline.core.cel.checker import Checker
+    from warmline.core.policy.cel.checker import Checker
 
 ORDERING = frozenset({"<", "<=", ">", ">="})
 ORDERED_KINDS = frozenset({Kind.INT, Kind.DOUBLE, Kind.STRING, Kind.BOOL})

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from warmline.adapters.policy_files import load_policy, parse_policy_text
 from warmline.core.errors import PolicyError
-from warmline.core.policy_reader import parse_policy
+from warmline.core.policy.reader import parse_policy
 
 BASE: dict[str, Any] = {
     "version": 1, "name": "t", "timezone": "UTC",

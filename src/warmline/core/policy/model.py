@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from warmline.core.cel import CompiledExpression
-from warmline.core.hours import ALWAYS, Hours
+from warmline.core.policy.cel import CompiledExpression
+from warmline.core.policy.hours import ALWAYS, Hours
 
 
 class Vertical(StrEnum):

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from warmline.core.policy import NotifyTarget
+from warmline.core.policy.model import NotifyTarget
 
 HANDOFF_CREATED = "handoff.created"
 CRM_NOTE = "crm.note"

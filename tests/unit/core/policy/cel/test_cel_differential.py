@@ -24,8 +24,8 @@ from cel import stdlib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from warmline.core.cel import EvaluationError, Type, compile_expression
-from warmline.core.cel.diagnostic import CelError
+from warmline.core.policy.cel import EvaluationError, Type, compile_expression
+from warmline.core.policy.cel.diagnostic import CelError
 
 SCHEMA = {
     "i": Type.INT, "j": Type.INT, "d": Type.DOUBLE, "e": Type.DOUBLE, "s": Type.STRING,
@@ -227,7 +227,7 @@ def test_results_match_the_rust_cel_package_whenever_it_returns_a_value(
     try:
         compiled = compile_expression(source, SCHEMA, expect=Type.DYN)
     except CelError as err:
-        # Refused at load by the cost limit (core/cel/cost.py): never evaluated, so there is
+        # Refused at load by the cost limit (core/policy/cel/cost.py): never evaluated, so there is
         # nothing to compare. Any other compile error is a real failure.
         if "too costly" not in str(err):
             pytest.fail(f"{source!r} did not compile: {err}")

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from warmline.core.notify import target_problems
-from warmline.core.policy import Experiment, Integration, NotifyTarget
-from warmline.core.policy_context import Path, PolicyReader, show
+from warmline.core.policy.context import Path, PolicyReader, show
+from warmline.core.policy.model import Experiment, Integration, NotifyTarget
+from warmline.core.policy.notify import target_problems
 
 #: The keys each platform adapter reads. A platform listed here may be configured; its
 #: adapter documents what each key means (docs/integrations/*.md).

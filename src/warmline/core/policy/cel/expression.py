@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from warmline.core.cel.checker import Checker
-from warmline.core.cel.compiler import Compiler
-from warmline.core.cel.cost import MAX_COST, estimate
-from warmline.core.cel.diagnostic import CelError, Diagnostic
-from warmline.core.cel.lexer import ParseError
-from warmline.core.cel.parser import parse
-from warmline.core.cel.runtime import BUDGET_KEY, MAX_ITERATIONS
-from warmline.core.cel.syntax import Node
-from warmline.core.cel.types import Kind, Type, is_assignable
 from warmline.core.errors import WarmlineError
+from warmline.core.policy.cel.checker import Checker
+from warmline.core.policy.cel.compiler import Compiler
+from warmline.core.policy.cel.cost import MAX_COST, estimate
+from warmline.core.policy.cel.diagnostic import CelError, Diagnostic
+from warmline.core.policy.cel.lexer import ParseError
+from warmline.core.policy.cel.parser import parse
+from warmline.core.policy.cel.runtime import BUDGET_KEY, MAX_ITERATIONS
+from warmline.core.policy.cel.syntax import Node
+from warmline.core.policy.cel.types import Kind, Type, is_assignable
 
 MAX_SOURCE = 4096
 Fn = Callable[[Mapping[str, Any]], Any]

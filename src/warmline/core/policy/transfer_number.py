@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-from warmline.core.policy import Transfer
-from warmline.core.policy_context import Path, PolicyReader
+from warmline.core.policy.context import Path, PolicyReader
+from warmline.core.policy.model import Transfer
 
 #: The country a number without `+` is read in when the policy names none (`country:`).
 DEFAULT_COUNTRY = "US"

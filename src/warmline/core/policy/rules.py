@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from warmline.core.cel import CelError, CompiledExpression, Type, compile_expression
 from warmline.core.errors import Problem
+from warmline.core.policy.cel import CelError, CompiledExpression, Type, compile_expression
 
 _NULLABLE_STRING = Type.nullable(Type.STRING)
 

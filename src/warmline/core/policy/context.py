@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from warmline.core.errors import Problem
-from warmline.core.policy import Mode
-from warmline.core.rules import Locator
+from warmline.core.policy.model import Mode
+from warmline.core.policy.rules import Locator
 
 Path = tuple[str | int, ...]
 

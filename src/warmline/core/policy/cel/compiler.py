@@ -11,11 +11,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from warmline.core.cel import fastpath as fp
-from warmline.core.cel import macros
-from warmline.core.cel import syntax as s
-from warmline.core.cel.functions import FUNCTIONS, METHODS, regex_searcher
-from warmline.core.cel.runtime import (
+from warmline.core.policy.cel import fastpath as fp
+from warmline.core.policy.cel import macros
+from warmline.core.policy.cel import syntax as s
+from warmline.core.policy.cel.functions import FUNCTIONS, METHODS, regex_searcher
+from warmline.core.policy.cel.runtime import (
     BUDGET_KEY,
     MAX_ITERATIONS,
     EvalError,
@@ -33,7 +33,7 @@ from warmline.core.cel.runtime import (
     select,
     subtract,
 )
-from warmline.core.cel.types import Kind
+from warmline.core.policy.cel.types import Kind
 
 Fn = Callable[[Mapping[str, Any]], Any]
 ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {

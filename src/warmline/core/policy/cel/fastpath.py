@@ -8,7 +8,7 @@ import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from warmline.core.cel.runtime import equals, logical_not, no_overload, order
+from warmline.core.policy.cel.runtime import equals, logical_not, no_overload, order
 
 Fn = Callable[[Mapping[str, Any]], Any]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from warmline.core.cel import (
+from warmline.core.policy.cel import (
     MAX_ITERATIONS,
     MAX_SIZE,
     EvaluationError,

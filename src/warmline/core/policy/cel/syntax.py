@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from warmline.core.cel.types import Type
+from warmline.core.policy.cel.types import Type
 
 
 @dataclass(slots=True, kw_only=True, eq=False)

@@ -7,11 +7,11 @@ import difflib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from warmline.core.cel import syntax as s
-from warmline.core.cel.diagnostic import Diagnostic
-from warmline.core.cel.functions import FUNCTIONS, METHODS, Function, compile_regex
-from warmline.core.cel.operators import check_binary, check_index, check_logical, check_unary
-from warmline.core.cel.types import Kind, Type, is_comparable, join, non_null
+from warmline.core.policy.cel import syntax as s
+from warmline.core.policy.cel.diagnostic import Diagnostic
+from warmline.core.policy.cel.functions import FUNCTIONS, METHODS, Function, compile_regex
+from warmline.core.policy.cel.operators import check_binary, check_index, check_logical, check_unary
+from warmline.core.policy.cel.types import Kind, Type, is_comparable, join, non_null
 
 PYTHON_WORDS = {"True": "true", "False": "false", "None": "null"}
 PYTHON_METHODS = {"lower": "lowerAscii", "upper": "upperAscii", "strip": "trim"}

@@ -4,7 +4,7 @@ from datetime import datetime
 
 import pytest
 
-from warmline.core.hours import HoursSyntaxError, parse_hours
+from warmline.core.policy.hours import HoursSyntaxError, parse_hours
 
 
 def at(text: str) -> datetime:

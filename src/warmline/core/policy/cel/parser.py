@@ -6,8 +6,8 @@ in CEL. Nesting is bounded by `MAX_DEPTH` so that no user text can exhaust the P
 
 from __future__ import annotations
 
-from warmline.core.cel import syntax as s
-from warmline.core.cel.lexer import INT_MAX, RESERVED, ParseError, Token, tokenize
+from warmline.core.policy.cel import syntax as s
+from warmline.core.policy.cel.lexer import INT_MAX, RESERVED, ParseError, Token, tokenize
 
 MAX_DEPTH = 64
 TOO_DEEP = f"expression nests too deeply (over {MAX_DEPTH} levels)"

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from warmline.core.cel import syntax as s
-from warmline.core.cel.runtime import MAX_ITERATIONS
-from warmline.core.cel.types import Kind
+from warmline.core.policy.cel import syntax as s
+from warmline.core.policy.cel.runtime import MAX_ITERATIONS
+from warmline.core.policy.cel.types import Kind
 
 #: Above this a rule is refused. A literal-list macro scanning text (`["quit", "cancel"]
 #: .exists(w, text.contains(w))`) costs ~300; a scan of the transcript inside a macro over

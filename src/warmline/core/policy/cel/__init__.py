@@ -7,17 +7,17 @@ docs/decisions/0001-cel-implementation.md for the semantics chosen where CEL lea
 
 from __future__ import annotations
 
-from warmline.core.cel.cost import MAX_COST
-from warmline.core.cel.diagnostic import CelError, Diagnostic
-from warmline.core.cel.expression import (
+from warmline.core.policy.cel.cost import MAX_COST
+from warmline.core.policy.cel.diagnostic import CelError, Diagnostic
+from warmline.core.policy.cel.expression import (
     MAX_SOURCE,
     CompiledExpression,
     EvaluationError,
     compile_expression,
 )
-from warmline.core.cel.parser import MAX_DEPTH
-from warmline.core.cel.runtime import MAX_ITERATIONS, MAX_SIZE
-from warmline.core.cel.types import Type
+from warmline.core.policy.cel.parser import MAX_DEPTH
+from warmline.core.policy.cel.runtime import MAX_ITERATIONS, MAX_SIZE
+from warmline.core.policy.cel.types import Type
 
 __all__ = [
     "MAX_COST",

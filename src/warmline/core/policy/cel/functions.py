@@ -12,13 +12,13 @@ from typing import Any
 
 import re2
 
-from warmline.core.cel.runtime import (
+from warmline.core.policy.cel.runtime import (
     EvalError,
     check_int,
     kind_of,
     no_overload,
 )
-from warmline.core.cel.types import Kind, Type
+from warmline.core.policy.cel.types import Kind, Type
 
 Impl = Callable[..., Any]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from warmline.core.cel.runtime import (
+from warmline.core.policy.cel.runtime import (
     BUDGET_KEY,
     MAX_ITERATIONS,
     BudgetError,

@@ -10,8 +10,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from warmline.core.errors import PolicyError, Problem
-from warmline.core.hours import ALWAYS, Hours, HoursSyntaxError, parse_hours
-from warmline.core.policy import (
+from warmline.core.policy.context import Path, PolicyReader, no_location, show
+from warmline.core.policy.hours import ALWAYS, Hours, HoursSyntaxError, parse_hours
+from warmline.core.policy.model import (
     DEFAULT_REDACT,
     REDACT_KINDS,
     VERTICAL_FLOORS,
@@ -27,15 +28,14 @@ from warmline.core.policy import (
     Trigger,
     Vertical,
 )
-from warmline.core.policy_context import Path, PolicyReader, no_location, show
-from warmline.core.policy_sections import (
+from warmline.core.policy.rules import Locator, compile_rule
+from warmline.core.policy.sections import (
     notify_warnings,
     read_experiment,
     read_integrations,
     read_notify,
 )
-from warmline.core.rules import Locator, compile_rule
-from warmline.core.transfer_number import read_phone, read_transfer
+from warmline.core.policy.transfer_number import read_phone, read_transfer
 
 TOP_KEYS = (
     "version", "name", "vertical", "floor", "timezone", "business_hours", "defaults", "signals",
