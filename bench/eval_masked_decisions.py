@@ -18,9 +18,9 @@ from typing import Any
 from warmline.adapters.policy_files import load_policy
 from warmline.bootstrap import build_decider
 from warmline.core.conversation import parse_conversation
+from warmline.core.language.redaction import KINDS
 from warmline.core.masking import masker_for
 from warmline.core.policy.model import Policy
-from warmline.core.redaction import KINDS
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 24, 16, tzinfo=UTC)  # for conversations that carry no time

@@ -21,7 +21,7 @@ from warmline.adapters.storage.sql import SqlStore
 from warmline.adapters.storage.sqlite_turns import SqliteTurnStore
 from warmline.config import Settings
 from warmline.core.handoff import Tenant
-from warmline.core.intents import IntentClassifier, ScopeOnly
+from warmline.core.language.intents import IntentClassifier, ScopeOnly
 from warmline.core.policy.model import Policy
 from warmline.service.deciding import Decider
 from warmline.service.dispatch import Dispatcher

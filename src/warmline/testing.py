@@ -13,7 +13,7 @@ from typing import Any
 
 from warmline.core.conversation import Conversation, parse_conversation
 from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus
-from warmline.core.intents import IntentPrediction
+from warmline.core.language.intents import IntentPrediction
 from warmline.core.policy.model import Policy
 from warmline.core.policy.reader import parse_policy
 

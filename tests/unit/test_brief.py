@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from warmline.core.engine import decide
-from warmline.core.intents import IntentPrediction
+from warmline.core.language.intents import IntentPrediction
 from warmline.testing import FixedClassifier, ai, customer, make_conversation, make_policy
 
 ALWAYS = [{"name": "handoff", "when": "true", "tags": ["needs-person"]}]

@@ -9,7 +9,7 @@ import pytest
 
 from warmline.core.decision import Action, ReasonCode
 from warmline.core.engine import decide
-from warmline.core.intents import IntentPrediction
+from warmline.core.language.intents import IntentPrediction
 from warmline.testing import FixedClassifier, ai, customer, make_conversation, make_policy
 
 QUEUES = {

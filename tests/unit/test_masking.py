@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from warmline.core.engine import decide
-from warmline.core.intents import IntentPrediction, MaskAware
+from warmline.core.language.intents import IntentPrediction, MaskAware
+from warmline.core.language.redaction import as_said, redact
 from warmline.core.masking import Masker, masker_for
-from warmline.core.redaction import as_said, redact
 from warmline.testing import FixedClassifier, ai, customer, make_conversation, make_policy
 
 CARD = "4111 1111 1111 1111"

@@ -11,9 +11,9 @@ from typing import Any
 
 from warmline.core.conversation import Conversation, Speaker, Turn
 from warmline.core.decision import Brief, Inference, Reason, ReasonCode
-from warmline.core.entities import extract_details, phone_region
+from warmline.core.language.entities import extract_details, phone_region
+from warmline.core.language.redaction import MASK, redact, redact_value
 from warmline.core.policy.model import Policy
-from warmline.core.redaction import MASK, redact, redact_value
 from warmline.core.situation import Situation, zone
 
 WHISPER_MAX_WORDS = 20

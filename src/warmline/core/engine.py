@@ -12,9 +12,9 @@ from warmline.core.brief import known_names, write_brief
 from warmline.core.conversation import Contact, Conversation
 from warmline.core.decision import Action, Decision, Reason, ReasonCode
 from warmline.core.experiment import Arm, assign_arm, experiment_key
-from warmline.core.intents import IntentClassifier
+from warmline.core.language.intents import IntentClassifier
+from warmline.core.language.redaction import redact
 from warmline.core.policy.model import Mode, Policy, Route, Trigger
-from warmline.core.redaction import redact
 from warmline.core.routing import choose_destination, is_queue_open, say_to_customer
 from warmline.core.situation import Situation, assess
 

@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from warmline.core.identity import phone_region
+from warmline.core.language.identity import phone_region
+from warmline.core.language.redaction import MASK, redact, redact_value
 from warmline.core.policy.model import Policy
-from warmline.core.redaction import MASK, redact, redact_value
 
 #: Conversation, turn, action and customer fields whose strings are never free text.
 _KEEP_CONVERSATION = frozenset({"id", "channel", "started_at", "customer", "turns"})

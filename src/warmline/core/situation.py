@@ -14,9 +14,14 @@ from zoneinfo import ZoneInfo
 from warmline.core.conversation import Contact, Conversation, Speaker, Turn
 from warmline.core.decision import Inference
 from warmline.core.errors import ConversationError, Problem
-from warmline.core.intents import OUT_OF_SCOPE, IntentClassifier, IntentPrediction, MaskAware
+from warmline.core.language.intents import (
+    OUT_OF_SCOPE,
+    IntentClassifier,
+    IntentPrediction,
+    MaskAware,
+)
+from warmline.core.language.signals import count_ai_failures, frustration_score, is_human_requested
 from warmline.core.policy.model import Policy
-from warmline.core.signals import count_ai_failures, frustration_score, is_human_requested
 
 #: How many customer turns back to look for a clear intent when the latest says "yes" or "ok".
 _INTENT_LOOKBACK = 3

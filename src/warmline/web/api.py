@@ -15,7 +15,7 @@ from warmline.core.brief import known_names
 from warmline.core.conversation import parse_conversation
 from warmline.core.errors import InvalidInput, Problem
 from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus
-from warmline.core.redaction import redact
+from warmline.core.language.redaction import redact
 from warmline.core.situation import zone
 from warmline.web.auth import Caller, CallerDep, Forbidden, ServicesDep, SupervisorDep, TenantDep
 from warmline.web.errors import PayloadTooLarge

@@ -1,11 +1,11 @@
-"""Amounts of money (`warmline.core.money`): one canonical form, "$1,299.99"."""
+"""Amounts of money (`warmline.core.language.money`): one canonical form, "$1,299.99"."""
 
 from __future__ import annotations
 
 import pytest
 
-from warmline.core.money import find_amounts, find_percentages
-from warmline.core.spoken import digitize
+from warmline.core.language.money import find_amounts, find_percentages
+from warmline.core.language.spoken import digitize
 
 
 def amounts(text: str, region: str | None = "US") -> list[str]:

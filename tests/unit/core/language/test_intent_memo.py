@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from warmline.adapters.intent_files import load_bundled_model
-from warmline.core import intent_model
-from warmline.core.intent_model import LinearIntentModel
+from warmline.core.language import intent_model
+from warmline.core.language.intent_model import LinearIntentModel
 
 BUNDLED = load_bundled_model()
 

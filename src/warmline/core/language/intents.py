@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from warmline.core.redaction import as_said
+from warmline.core.language.redaction import as_said
 
 OUT_OF_SCOPE = "oos"
 
@@ -50,7 +50,7 @@ class ScopeOnly:
 @dataclass(frozen=True, slots=True)
 class MaskAware:
     """A classifier that reads each redaction mask (``[card •••• 1111]``) as the value it
-    hides would have read (`warmline.core.redaction.as_said`): text is masked before it is
+    hides would have read (`warmline.core.language.redaction.as_said`): text is masked before it is
     decided on, and the words of a mask are not what the customer said."""
 
     inner: IntentClassifier

@@ -1,4 +1,4 @@
-"""Spoken numbers written as digits (`warmline.core.spoken`)."""
+"""Spoken numbers written as digits (`warmline.core.language.spoken`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,13 @@ import re
 
 import pytest
 
-from warmline.core.spoken import digitize, mask, ordinal, without_overlaps, word_alternation
+from warmline.core.language.spoken import (
+    digitize,
+    mask,
+    ordinal,
+    without_overlaps,
+    word_alternation,
+)
 
 DIGITIZED = {
     "phone in groups": ("five one two, five five five, zero one four three", "512 555 0143"),

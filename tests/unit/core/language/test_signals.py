@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from warmline.core.conversation import Speaker, Turn
-from warmline.core.signals import (
+from warmline.core.language.signals import (
     count_ai_failures,
     frustration_score,
     is_ai_failure_text,

@@ -1,11 +1,11 @@
-"""Times of day (`warmline.core.clock`): 24-hour "HH:MM", with a rule for am/pm left unsaid."""
+"""Times of day (`core.language.times_said`): 24-hour "HH:MM", with a rule for am/pm left unsaid."""
 
 from __future__ import annotations
 
 import pytest
 
-from warmline.core.clock import find_times
-from warmline.core.spoken import digitize
+from warmline.core.language.spoken import digitize
+from warmline.core.language.times_said import find_times
 
 
 def times(text: str) -> list[str]:

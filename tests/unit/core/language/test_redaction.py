@@ -8,8 +8,8 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
+from warmline.core.language.redaction import KINDS, luhn_valid, redact, redact_value
 from warmline.core.policy.model import REDACT_KINDS
-from warmline.core.redaction import KINDS, luhn_valid, redact, redact_value
 
 NAMES = ("Sarah", "Okafor")
 

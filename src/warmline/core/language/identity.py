@@ -1,6 +1,6 @@
 """Who the customer is and what they refer to: name, phone, e-mail, account and order numbers.
 
-Each finder reads one utterance already normalised by `warmline.core.entities.scan_text` (spoken
+Each finder reads one utterance already normalised by `core.language.entities.scan_text` (spoken
 numbers in digits) and returns mentions in text order. Cue words decide what a number is: a
 number said after "account" or "order" is never a phone number.
 """
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import phonenumbers
 
-from warmline.core.spoken import DIGITS, Mention, compile_fast, word_alternation
+from warmline.core.language.spoken import DIGITS, Mention, compile_fast, word_alternation
 
 __all__ = ["find_emails", "find_ids", "find_names", "find_phones", "phone_region"]
 

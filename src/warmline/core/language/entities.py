@@ -13,18 +13,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-from warmline.core.clock import find_times
 from warmline.core.conversation import Speaker, Turn
-from warmline.core.dates import find_dates
-from warmline.core.identity import (
+from warmline.core.language.dates import find_dates
+from warmline.core.language.identity import (
     find_emails,
     find_ids,
     find_names,
     find_phones,
     phone_region,
 )
-from warmline.core.money import find_amounts, find_percentages
-from warmline.core.spoken import digitize, mask
+from warmline.core.language.money import find_amounts, find_percentages
+from warmline.core.language.spoken import digitize, mask
+from warmline.core.language.times_said import find_times
 
 __all__ = ["Details", "extract_details", "phone_region", "scan_text"]
 
@@ -45,8 +45,8 @@ class Details:
     Forms: `phone` E.164 ("+15125550143"); `email` lower-cased; `account` / `order` as said,
     upper-cased, spoken "dash" as "-" ("PRO-48213"); `dates` ISO ("2026-11-25"); `times` 24 h
     ("15:00"); `amounts` symbol, thousands separators and two decimals ("$1,299.99", "€50.00",
-    "£12.50", "CA$20.00"). Rules for years, weekdays and am/pm: `warmline.core.dates`,
-    `warmline.core.clock`, `warmline.core.money`.
+    "£12.50", "CA$20.00"). Rules for years, weekdays and am/pm: `warmline.core.language.dates`,
+    `warmline.core.language.times_said`, `warmline.core.language.money`.
     """
 
     name: str | None = None

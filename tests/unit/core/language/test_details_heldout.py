@@ -9,7 +9,7 @@ import importlib.util
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 
 
 def load_eval():  # bench/ is not a package: load the scorer the benchmark doc uses

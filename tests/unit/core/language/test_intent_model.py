@@ -17,8 +17,13 @@ from warmline.adapters.intent_files import (
     save_model,
 )
 from warmline.core.errors import InvalidInput
-from warmline.core.intent_model import FeatureSpec, LinearIntentModel, extract_terms, split_words
-from warmline.core.intents import OUT_OF_SCOPE
+from warmline.core.language.intent_model import (
+    FeatureSpec,
+    LinearIntentModel,
+    extract_terms,
+    split_words,
+)
+from warmline.core.language.intents import OUT_OF_SCOPE
 
 WORDS_ONLY = FeatureSpec(word_ngrams=1, char_min=0, char_max=0)
 
@@ -188,7 +193,7 @@ def test_the_general_policy_hands_off_what_the_bundled_model_reads_as_must_route
 
 def test_the_bundled_model_records_its_must_route_boost() -> None:
     card = read_model_file(
-        Path(__file__).parents[2] / "src/warmline/models/default_intents.npz")[1]
+        Path(__file__).parents[4] / "src/warmline/models/default_intents.npz")[1]
     assert 0.0 <= card.options["must_route_boost"] <= 1.5
     assert load_bundled_model().predict("what's the weather tomorrow").label not in {
         "cancel", "talk-to-human", "complaint"}

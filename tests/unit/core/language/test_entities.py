@@ -1,4 +1,4 @@
-"""The details a rep needs (`warmline.core.entities`): SPEC §2 `brief.details`."""
+"""The details a rep needs (`warmline.core.language.entities`): SPEC §2 `brief.details`."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from warmline.core.conversation import Speaker, Turn, parse_turns
-from warmline.core.entities import Details, extract_details
+from warmline.core.language.entities import Details, extract_details
 
 CHICAGO = ZoneInfo("America/Chicago")
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=CHICAGO)  # a Tuesday
-DEV = Path(__file__).parents[1] / "data" / "entities_dev" / "conversations.jsonl"
+DEV = Path(__file__).parents[3] / "data" / "entities_dev" / "conversations.jsonl"
 
 
 def turn(speaker: str, text: str, at: datetime | None = NOW) -> Turn:

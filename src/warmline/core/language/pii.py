@@ -1,6 +1,6 @@
 """Detectors of personal numbers: cards (Luhn), SSNs, IBANs (mod-97), cued account ids, phones,
 and the same read out in words. Each yields candidate spans of one kind;
-`warmline.core.redaction` picks the winners and masks them. Pure: no IO, no state."""
+`warmline.core.language.redaction` picks the winners and masks them. Pure: no IO, no state."""
 
 from __future__ import annotations
 

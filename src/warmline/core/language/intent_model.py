@@ -18,7 +18,7 @@ from typing import cast
 import numpy as np
 import numpy.typing as npt
 
-from warmline.core.intents import OUT_OF_SCOPE, IntentPrediction
+from warmline.core.language.intents import OUT_OF_SCOPE, IntentPrediction
 
 FloatArray = npt.NDArray[np.float32]
 

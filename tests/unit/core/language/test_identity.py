@@ -1,11 +1,17 @@
-"""Names, phones, e-mails, account and order numbers (`warmline.core.identity`)."""
+"""Names, phones, e-mails, account and order numbers (`warmline.core.language.identity`)."""
 
 from __future__ import annotations
 
 import pytest
 
-from warmline.core.identity import find_emails, find_ids, find_names, find_phones, phone_region
-from warmline.core.spoken import digitize
+from warmline.core.language.identity import (
+    find_emails,
+    find_ids,
+    find_names,
+    find_phones,
+    phone_region,
+)
+from warmline.core.language.spoken import digitize
 
 
 def names(text: str, *, is_customer: bool = True) -> list[str]:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Collection, Iterator, Sequence
 from functools import lru_cache
 
-from warmline.core.pii import (
+from warmline.core.language.pii import (
     CARD_DIGITS,
     TAIL_MIN_CHARS,
     Found,

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from warmline.core.errors import InvalidInput
-from warmline.core.intent_model import FeatureSpec, LinearIntentModel, extract_terms
-from warmline.core.intents import OUT_OF_SCOPE
+from warmline.core.language.intent_model import FeatureSpec, LinearIntentModel, extract_terms
+from warmline.core.language.intents import OUT_OF_SCOPE
 from warmline.service.intent_training import (
     IntentExample,
     TrainOptions,

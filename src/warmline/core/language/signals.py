@@ -1,6 +1,6 @@
 """The built-in signals of SPEC §3 (`human_requested`, `frustration`, `ai_failures`).
 
-Deterministic and cheap: stdlib `re` with the patterns of `warmline.core.phrases`, compiled once;
+Deterministic and cheap: stdlib `re` with the patterns of `core.language.phrases`, compiled once;
 no model, no IO. Each text is lower-cased and normalised once, then searched by one regex.
 """
 
@@ -10,8 +10,8 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from warmline.core import phrases
 from warmline.core.conversation import Speaker, Turn
+from warmline.core.language import phrases
 
 __all__ = [
     "count_ai_failures",

@@ -1,4 +1,4 @@
-"""Dates said in a conversation (`warmline.core.dates`), resolved against the turn's date."""
+"""Dates said in a conversation (`core.language.dates`), resolved against the turn's date."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from warmline.core.dates import find_dates
-from warmline.core.spoken import digitize
+from warmline.core.language.dates import find_dates
+from warmline.core.language.spoken import digitize
 
 TUESDAY = date(2026, 11, 24)  # a Tuesday
 

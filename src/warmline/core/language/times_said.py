@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from warmline.core.spoken import DIGITS, Mention, compile_fast, without_overlaps
+from warmline.core.language.spoken import DIGITS, Mention, compile_fast, without_overlaps
 
 __all__ = ["find_times"]
 
