@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from warmline.core.analytics.experiment import Arm, assign_arm, experiment_key
 from warmline.core.brief import known_names, write_brief
 from warmline.core.conversation import Contact, Conversation
 from warmline.core.decision import Action, Decision, Reason, ReasonCode
-from warmline.core.experiment import Arm, assign_arm, experiment_key
 from warmline.core.language.intents import IntentClassifier
 from warmline.core.language.redaction import redact
 from warmline.core.policy.model import Mode, Policy, Route, Trigger

@@ -16,9 +16,9 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from warmline.bootstrap import Services
+from warmline.core.analytics.metrics import TARGET_SECONDS
+from warmline.core.analytics.queueing import HISTOGRAM_EDGES
 from warmline.core.errors import InvalidInput
-from warmline.core.metrics import TARGET_SECONDS
-from warmline.core.queueing import HISTOGRAM_EDGES
 from warmline.web import charts
 from warmline.web.auth import services
 from warmline.web.charts import Bar, Column, percent, scale_text

@@ -1,4 +1,4 @@
-"""`GET /v1/metrics`: the SPEC §6 metrics as JSON (keys: `warmline.core.metrics`), and the
+"""`GET /v1/metrics`: the SPEC §6 metrics as JSON (keys: `warmline.core.analytics.metrics`), and the
 query parsing `/dashboard` shares. Dates and times without a zone are the tenant policy's
 local time; `until` given as a date means the end of that day."""
 
@@ -14,10 +14,10 @@ from starlette.concurrency import run_in_threadpool
 
 from warmline.bootstrap import Services
 from warmline.config import Settings
-from warmline.core.cost import CostAssumptions
+from warmline.core.analytics.cost import CostAssumptions
+from warmline.core.analytics.metrics import Metrics
 from warmline.core.errors import InvalidInput, Problem
 from warmline.core.handoff import Tenant
-from warmline.core.metrics import Metrics
 from warmline.core.policy.model import Mode
 from warmline.core.situation import zone
 from warmline.web.auth import ServicesDep, SupervisorDep

@@ -31,9 +31,9 @@ from prometheus_client.registry import Collector
 from starlette.concurrency import run_in_threadpool
 
 from warmline.bootstrap import Services
-from warmline.core.distribution import Bucket
+from warmline.core.analytics.distribution import Bucket
+from warmline.core.analytics.metrics import Metrics
 from warmline.core.handoff import Tenant
-from warmline.core.metrics import Metrics
 from warmline.web.auth import ServicesDep, SupervisorDep
 from warmline.web.metrics_api import MetricsQuery, compute
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
+from warmline.core.analytics.metrics import CustomerContact
 from warmline.core.conversation import Contact
 from warmline.core.errors import Conflict
 from warmline.core.handoff import (
@@ -26,7 +27,6 @@ from warmline.core.handoff import (
     Tenant,
     queue_order,
 )
-from warmline.core.metrics import CustomerContact
 from warmline.service.ports import ApiKey, Event, OutboxMessage, StoredConversation, User
 
 from .memory_access import InMemoryAccessTx

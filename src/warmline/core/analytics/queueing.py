@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from warmline.core.distribution import Distribution, describe
+from warmline.core.analytics.distribution import Distribution, describe
 from warmline.core.handoff import Handoff, HandoffStatus
 
 #: Handoff-time histogram bucket edges in seconds: [low, high), the last one open-ended.

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from warmline.core.estimate import percentile
+from warmline.core.analytics.estimate import percentile
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Wilson intervals, percentiles and bootstrap means (`warmline.core.estimate`), against values
+"""Wilson intervals, percentiles and bootstrap means (`core.analytics.estimate`), against values
 worked out by hand."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from warmline.core.estimate import Z95, Mean, Rate, bootstrap_mean, percentile, wilson
+from warmline.core.analytics.estimate import Z95, Mean, Rate, bootstrap_mean, percentile, wilson
 
 
 def test_wilson_of_5_in_10_is_the_textbook_interval() -> None:

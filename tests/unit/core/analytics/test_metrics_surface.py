@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from warmline.core.cost import CostAssumptions, cost, handoff_cost
-from warmline.core.distribution import Bucket, describe
-from warmline.core.estimate import Rate
+from warmline.core.analytics.cost import CostAssumptions, cost, handoff_cost
+from warmline.core.analytics.distribution import Bucket, describe
+from warmline.core.analytics.estimate import Rate
+from warmline.core.analytics.metrics import NOTIFY_EDGES, Window, measure, reasons_of, trend_buckets
+from warmline.core.analytics.trend import bucket_width, trend
 from warmline.core.handoff import Handoff, HandoffStatus
-from warmline.core.metrics import NOTIFY_EDGES, Window, measure, reasons_of, trend_buckets
-from warmline.core.trend import bucket_width, trend
 
 T0 = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 SINCE, UNTIL = T0 - timedelta(days=7), T0 + timedelta(days=1)

@@ -9,9 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from warmline.core.engine import decide
-from warmline.core.estimate import Rate
-from warmline.core.experiment import (
+from warmline.core.analytics.estimate import Rate
+from warmline.core.analytics.experiment import (
     Arm,
     ExperimentData,
     assign_arm,
@@ -20,8 +19,9 @@ from warmline.core.experiment import (
     report,
     sample_size,
 )
+from warmline.core.analytics.metrics import CustomerContact
+from warmline.core.engine import decide
 from warmline.core.handoff import Handoff, HandoffStatus
-from warmline.core.metrics import CustomerContact
 from warmline.core.policy.model import Experiment
 from warmline.testing import T0, ai, customer, make_conversation, make_policy
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
-from warmline.core.estimate import Rate
-from warmline.core.metrics import Window, contacts_by_customer, repeat_contact
+from warmline.core.analytics.estimate import Rate
+from warmline.core.analytics.metrics import Window, contacts_by_customer, repeat_contact
 from warmline.core.policy.model import Mode
 
 

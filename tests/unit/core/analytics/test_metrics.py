@@ -1,4 +1,4 @@
-"""The SPEC §6 metrics (`warmline.core.metrics`) on hand-built handoffs, each expected value
+"""The SPEC §6 metrics (`core.analytics.metrics`) on hand-built handoffs, each expected value
 worked out by hand in the test."""
 
 from __future__ import annotations
@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from warmline.core.estimate import Rate, wilson
-from warmline.core.handoff import Handoff, HandoffStatus
-from warmline.core.metrics import (
+from warmline.core.analytics.estimate import Rate, wilson
+from warmline.core.analytics.metrics import (
     CustomerContact,
     MetricsFilter,
     QueueWait,
@@ -19,6 +18,7 @@ from warmline.core.metrics import (
     contacts_by_customer,
     measure,
 )
+from warmline.core.handoff import Handoff, HandoffStatus
 
 T0 = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 SINCE, UNTIL = T0 - timedelta(days=7), T0 + timedelta(days=1)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from warmline.core.estimate import Mean, bootstrap_mean
+from warmline.core.analytics.estimate import Mean, bootstrap_mean
 from warmline.core.handoff import Handoff
 
 MONTH = timedelta(days=30)

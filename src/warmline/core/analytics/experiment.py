@@ -19,10 +19,15 @@ from typing import Any
 
 import numpy as np
 
+from warmline.core.analytics.estimate import RESAMPLES, SEED, Mean, Rate, bootstrap_mean
+from warmline.core.analytics.metrics import (
+    CustomerContact,
+    Window,
+    contacts_by_customer,
+    repeat_contact,
+)
 from warmline.core.conversation import Conversation
-from warmline.core.estimate import RESAMPLES, SEED, Mean, Rate, bootstrap_mean
 from warmline.core.handoff import Handoff
-from warmline.core.metrics import CustomerContact, Window, contacts_by_customer, repeat_contact
 from warmline.core.policy.model import Experiment
 
 #: The seed's claim: warm transfers cut repeat calls by 22 % (relative to cold).

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from warmline.core.estimate import Rate
+from warmline.core.analytics.estimate import Rate
 from warmline.core.handoff import Handoff
 
 #: Bucket widths to choose from, smallest first: the first that cuts the window into at most

@@ -35,10 +35,10 @@ top_triggers    [{rule, code, count, share: RATE}]: the rules (policy triggers b
                 built-in signals and thresholds by theirs) behind the most escalated
                 conversations; share = their part of the escalated conversations (top 10)
 trend           {bucket_seconds, reasons, buckets: [{start, conversations, escalated: RATE,
-                 by_reason{code}: RATE}]}: escalation rate over time (`core.trend`); null
+                 by_reason{code}: RATE}]}: escalation rate over time (`core.analytics.trend`); null
                 when the caller did not count conversations per bucket
 cost            {assumptions, per_handoff: MEAN, platform_minutes, rep_minutes, total,
-                 per_month, policy{per_handoff, per_month}}: `core.cost`
+                 per_month, policy{per_handoff, per_month}}: `core.analytics.cost`
 truncated       true when the store held more handoffs than were read (numbers are partial)
 
 RATE = {count, total, value, low, high}   Wilson 95 %; value/low/high null when total is 0
@@ -56,19 +56,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from warmline.core.cost import Cost, CostAssumptions, cost
-from warmline.core.distribution import Bucket, Distribution, buckets, describe, seconds
-from warmline.core.estimate import Mean, Rate, percentile
-from warmline.core.handoff import Handoff, HandoffStatus
-from warmline.core.metrics_by_mode import MODES, CustomerContact, csat_by_mode, repeat_contact
-from warmline.core.queueing import (
+from warmline.core.analytics.cost import Cost, CostAssumptions, cost
+from warmline.core.analytics.distribution import Bucket, Distribution, buckets, describe, seconds
+from warmline.core.analytics.estimate import Mean, Rate, percentile
+from warmline.core.analytics.metrics_by_mode import (
+    MODES,
+    CustomerContact,
+    csat_by_mode,
+    repeat_contact,
+)
+from warmline.core.analytics.queueing import (
     HISTOGRAM_EDGES,
     QueueWait,
     pickup_seconds,
     queue_times,
     queue_waits,
 )
-from warmline.core.trend import Trend, bucket_starts, bucket_width, trend
+from warmline.core.analytics.trend import Trend, bucket_starts, bucket_width, trend
+from warmline.core.handoff import Handoff, HandoffStatus
 
 __all__ = [
     "MODES", "NOTIFY_EDGES", "TARGET_SECONDS", "TOP_TRIGGERS", "UNKNOWN", "CustomerContact",

@@ -1,4 +1,4 @@
-"""History CSV (`warmline.core.history`): rows read, bad cells located, handoffs labelled."""
+"""History CSV (`core.analytics.history`): rows read, bad cells located, handoffs labelled."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
+from warmline.core.analytics.history import Answer, label_handoffs, read_history, write_history
 from warmline.core.errors import InvalidInput
 from warmline.core.handoff import Handoff, HandoffStatus
-from warmline.core.history import Answer, label_handoffs, read_history, write_history
 from warmline.testing import T0
 
 

@@ -1,6 +1,6 @@
-"""The per-mode comparison of `core.metrics` (no IO): mean CSAT and the repeat-contact rate
+"""The per-mode comparison of `analytics.metrics` (no IO): mean CSAT and the repeat-contact rate
 of warm vs cold (and any other mode) handoffs, and the customer contact the latter reads.
-`warmline.core.metrics` re-exports every name here."""
+`warmline.core.analytics.metrics` re-exports every name here."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from warmline.core.estimate import Mean, Rate, bootstrap_mean
+from warmline.core.analytics.estimate import Mean, Rate, bootstrap_mean
 from warmline.core.handoff import Handoff
 from warmline.core.policy.model import Mode
 

@@ -1,4 +1,4 @@
-"""Cost-based calibration (`warmline.core.calibration`) on histories whose costs are worked out
+"""Cost-based calibration (`core.analytics.calibration`) on histories whose costs are worked out
 by hand: E = 6.00 per escalation, W = 30.00 per wrong billing answer."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from warmline.core.calibration import calibrate, costs_for, plan_costs
-from warmline.core.history import Answer
+from warmline.core.analytics.calibration import calibrate, costs_for, plan_costs
+from warmline.core.analytics.history import Answer
 from warmline.testing import make_policy
 
 # billing: 1 - 6/30 = 0.80 cost-derived. misc: explicit 0.50, so W is implied: 6 / (1 - .5) = 12.

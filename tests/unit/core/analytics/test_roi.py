@@ -1,4 +1,4 @@
-"""`warmline roi` arithmetic (`warmline.core.roi`) on numbers worked out by hand."""
+"""`warmline roi` arithmetic (`warmline.core.analytics.roi`) on numbers worked out by hand."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 
 from warmline.cli.roi import PlatformName
+from warmline.core.analytics.metrics import CustomerContact, Window
+from warmline.core.analytics.roi import PLATFORMS, Assumptions, compare, measure_inputs
 from warmline.core.handoff import Handoff, HandoffStatus
-from warmline.core.metrics import CustomerContact, Window
-from warmline.core.roi import PLATFORMS, Assumptions, compare, measure_inputs
 from warmline.testing import T0
 
 

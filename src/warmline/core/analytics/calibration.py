@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from warmline.core.estimate import Mean, bootstrap_mean
-from warmline.core.history import Answer
+from warmline.core.analytics.estimate import Mean, bootstrap_mean
+from warmline.core.analytics.history import Answer
 from warmline.core.policy.model import Policy
 
 #: Candidate thresholds: 0.00, 0.01 ... 1.00 — what a person would write in a policy.
