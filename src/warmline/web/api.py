@@ -11,12 +11,12 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from warmline.bootstrap import Services
-from warmline.core.brief import known_names
 from warmline.core.conversation import parse_conversation
+from warmline.core.decision.brief import known_names
+from warmline.core.decision.situation import zone
 from warmline.core.errors import InvalidInput, Problem
 from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus
 from warmline.core.language.redaction import redact
-from warmline.core.situation import zone
 from warmline.web.auth import Caller, CallerDep, Forbidden, ServicesDep, SupervisorDep, TenantDep
 from warmline.web.errors import PayloadTooLarge
 from warmline.web.schemas import (

@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from warmline.bootstrap import Services
+from warmline.core.decision.situation import zone
 from warmline.core.errors import NotFound
 from warmline.core.handoff import Handoff, HandoffStatus, Rep, Role, Tenant, has_skills
 from warmline.core.policy.model import Policy
-from warmline.core.situation import zone
 from warmline.web.api import handoff_json
 
 

@@ -16,10 +16,10 @@ from warmline.bootstrap import Services
 from warmline.config import Settings
 from warmline.core.analytics.cost import CostAssumptions
 from warmline.core.analytics.metrics import Metrics
+from warmline.core.decision.situation import zone
 from warmline.core.errors import InvalidInput, Problem
 from warmline.core.handoff import Tenant
 from warmline.core.policy.model import Mode
-from warmline.core.situation import zone
 from warmline.web.auth import ServicesDep, SupervisorDep
 
 router = APIRouter(prefix="/v1")

@@ -15,8 +15,8 @@ import pytest
 
 from warmline.adapters.platforms import generic
 from warmline.adapters.platforms.generic import GenericSettings
+from warmline.core.decision.sip_header import brief_header
 from warmline.core.errors import InvalidInput, SignatureInvalid
-from warmline.core.sip_header import brief_header
 from warmline.service.deciding import Decider
 from warmline.service.transfers import TransferOutcome, TransferStage
 from warmline.testing import ai, customer, make_conversation, make_policy

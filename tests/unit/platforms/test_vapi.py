@@ -19,8 +19,8 @@ import pytest
 from warmline.adapters.platforms import vapi
 from warmline.adapters.platforms.vapi import VapiSettings
 from warmline.bootstrap import build_decider
+from warmline.core.decision.sip_header import brief_header
 from warmline.core.errors import InvalidInput, SignatureInvalid
-from warmline.core.sip_header import brief_header
 from warmline.service.transfers import TransferOutcome, TransferStage
 
 ROOT = Path(__file__).resolve().parents[3]

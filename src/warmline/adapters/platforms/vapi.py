@@ -35,8 +35,8 @@ from warmline.adapters.platforms.vapi_messages import (
     read_message,
     transfer_event,
 )
+from warmline.core.decision.sip_header import sip_headers
 from warmline.core.errors import SignatureInvalid
-from warmline.core.sip_header import sip_headers
 
 __all__ = [
     "DEFAULT_MAX_AGE_SECONDS", "SIGNATURE_HEADERS", "TIMESTAMP_HEADER", "MessageType",

@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from warmline.core.masking import Masker, masker_for
+from warmline.core.decision.masking import Masker, masker_for
 from warmline.core.policy.model import Policy
 
 from .engine import mapped_errors

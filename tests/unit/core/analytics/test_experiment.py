@@ -20,7 +20,7 @@ from warmline.core.analytics.experiment import (
     sample_size,
 )
 from warmline.core.analytics.metrics import CustomerContact
-from warmline.core.engine import decide
+from warmline.core.decision.engine import decide
 from warmline.core.handoff import Handoff, HandoffStatus
 from warmline.core.policy.model import Experiment
 from warmline.testing import T0, ai, customer, make_conversation, make_policy

@@ -9,14 +9,14 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from warmline.core.analytics.experiment import Arm, assign_arm, experiment_key
-from warmline.core.brief import known_names, write_brief
 from warmline.core.conversation import Contact, Conversation
-from warmline.core.decision import Action, Decision, Reason, ReasonCode
+from warmline.core.decision.brief import known_names, write_brief
+from warmline.core.decision.model import Action, Decision, Reason, ReasonCode
+from warmline.core.decision.routing import choose_destination, is_queue_open, say_to_customer
+from warmline.core.decision.situation import Situation, assess
 from warmline.core.language.intents import IntentClassifier
 from warmline.core.language.redaction import redact
 from warmline.core.policy.model import Mode, Policy, Route, Trigger
-from warmline.core.routing import choose_destination, is_queue_open, say_to_customer
-from warmline.core.situation import Situation, assess
 
 
 def _trigger_detail(trigger: Trigger, s: Situation) -> str:

@@ -7,8 +7,8 @@ from datetime import datetime
 
 import pytest
 
-from warmline.core.decision import Action, ReasonCode
-from warmline.core.engine import decide
+from warmline.core.decision.engine import decide
+from warmline.core.decision.model import Action, ReasonCode
 from warmline.core.language.intents import IntentPrediction
 from warmline.testing import FixedClassifier, ai, customer, make_conversation, make_policy
 

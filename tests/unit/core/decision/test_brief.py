@@ -6,7 +6,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from warmline.core.engine import decide
+from warmline.core.decision.engine import decide
 from warmline.core.language.intents import IntentPrediction
 from warmline.testing import FixedClassifier, ai, customer, make_conversation, make_policy
 

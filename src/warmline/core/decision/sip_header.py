@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from warmline.core.decision import Brief
+from warmline.core.decision.model import Brief
 
 #: The header names platforms send the values under.
 BRIEF_HEADER = "X-Warmline-Brief"

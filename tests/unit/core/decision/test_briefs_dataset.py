@@ -20,7 +20,7 @@ import pytest
 
 from warmline.core.conversation import parse_conversation
 
-BRIEFS = Path(__file__).resolve().parents[1] / "data" / "briefs"
+BRIEFS = Path(__file__).resolve().parents[3] / "data" / "briefs"
 FILES = sorted(BRIEFS.glob("conv-*.json"))
 
 ALLOWED_KEYS = {"name", "phone", "email", "account", "order", "dates", "times", "amounts"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from warmline.core.decision import Action, Destination, DestinationType
+from warmline.core.decision.model import Action, Destination, DestinationType
 from warmline.core.policy.model import Mode, Policy, Queue, Route, Trigger
 
 

@@ -1,5 +1,5 @@
-"""Text is masked where it is written (`warmline.core.masking`), and every decision quotes the
-customer masked (`warmline.core.engine`, `warmline.core.brief`)."""
+"""Text is masked where it is written (`core.decision.masking`), and every decision quotes the
+customer masked (`warmline.core.decision.engine`, `warmline.core.decision.brief`)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from warmline.core.engine import decide
+from warmline.core.decision.engine import decide
+from warmline.core.decision.masking import Masker, masker_for
 from warmline.core.language.intents import IntentPrediction, MaskAware
 from warmline.core.language.redaction import as_said, redact
-from warmline.core.masking import Masker, masker_for
 from warmline.testing import FixedClassifier, ai, customer, make_conversation, make_policy
 
 CARD = "4111 1111 1111 1111"

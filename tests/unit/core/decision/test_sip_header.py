@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from warmline.core.decision import Brief
-from warmline.core.sip_header import (
+from warmline.core.decision.model import Brief
+from warmline.core.decision.sip_header import (
     BRIEF_HEADER,
     DEFAULT_LIMIT,
     HANDOFF_HEADER,

@@ -10,11 +10,11 @@ from dataclasses import replace
 from typing import Any
 
 from warmline.core.conversation import Conversation, Speaker, Turn
-from warmline.core.decision import Brief, Inference, Reason, ReasonCode
+from warmline.core.decision.model import Brief, Inference, Reason, ReasonCode
+from warmline.core.decision.situation import Situation, zone
 from warmline.core.language.entities import extract_details, phone_region
 from warmline.core.language.redaction import MASK, redact, redact_value
 from warmline.core.policy.model import Policy
-from warmline.core.situation import Situation, zone
 
 WHISPER_MAX_WORDS = 20
 _SCALARS = ("name", "phone", "email", "account", "order")

@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from warmline.core.conversation import Contact, Conversation, Speaker, Turn
-from warmline.core.decision import Inference
+from warmline.core.decision.model import Inference
 from warmline.core.errors import ConversationError, Problem
 from warmline.core.language.intents import (
     OUT_OF_SCOPE,

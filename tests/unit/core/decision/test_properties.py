@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from warmline.core.decision import ReasonCode
-from warmline.core.engine import decide
+from warmline.core.decision.engine import decide
+from warmline.core.decision.model import ReasonCode
 from warmline.testing import ai, customer, make_conversation, make_policy
 
 QUEUES = ["q0", "q1", "q2", "q3"]

@@ -3,7 +3,7 @@ its `oos` means "none of my intents", so ordinary replies would all look low-con
 
 from __future__ import annotations
 
-from warmline.core.engine import decide
+from warmline.core.decision.engine import decide
 from warmline.core.language.intents import IntentPrediction, ScopeOnly
 from warmline.testing import FixedClassifier, make_conversation, make_policy
 
