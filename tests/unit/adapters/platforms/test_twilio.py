@@ -16,7 +16,7 @@ from warmline.core.errors import SignatureInvalid
 from warmline.core.policy.model import Policy
 from warmline.service.transfers import TransferOutcome, TransferStage
 
-DATA = Path(__file__).parents[2] / "data" / "platforms" / "twilio"
+DATA = Path(__file__).parents[3] / "data" / "platforms" / "twilio"
 TOKEN = "12345678901234567890123456789012"
 URL = "https://warmline.example.com/integrations/twilio/status?tenant=acme&handoff=h-1"
 PARENT = "CA1d2c3b4a5f6e7d8c9b0a1f2e3d4c5b6a"

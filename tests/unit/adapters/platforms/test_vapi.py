@@ -23,7 +23,7 @@ from warmline.core.decision.sip_header import brief_header
 from warmline.core.errors import InvalidInput, SignatureInvalid
 from warmline.service.transfers import TransferOutcome, TransferStage
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 DATA = ROOT / "tests" / "data" / "platforms" / "vapi"
 EXAMPLE = ROOT / "examples" / "policies" / "vapi.yaml"
 CALL_ID = "c8f1a2b4-1d2e-4f3a-9b8c-7d6e5f4a3b21"

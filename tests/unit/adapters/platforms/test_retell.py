@@ -19,7 +19,7 @@ from warmline.core.policy.model import Policy
 from warmline.service.transfers import TransferOutcome, TransferStage
 from warmline.testing import T0
 
-DATA = Path(__file__).parents[2] / "data" / "platforms" / "retell"
+DATA = Path(__file__).parents[3] / "data" / "platforms" / "retell"
 KEY = "key_2f6c0a8d4e1b4b7f9a3c5d7e9f1a2b3c"
 CALL_ID = "Jabr9TXYYJHfvl6Syypi88rdAHYHmcq6"
 
