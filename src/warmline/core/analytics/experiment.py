@@ -1,19 +1,14 @@
-"""The warm-vs-cold experiment (policy `experiment: {cold_share, seed}`), pure.
-
-Assignment: a customer is cold when sha256(seed + ":" + customer key) read as a number in
-[0, 1) falls below `cold_share` — stable across conversations, processes and servers, so the
-same customer is always in the same arm. The key is the customer's id, else phone, else
-email, else the conversation id. The report compares the arms' repeat-contact rate and CSAT
-with 95 % intervals and says how many handoffs per arm a given effect needs."""
+"""The warm-vs-cold experiment's statistics (policy `experiment: {cold_share, seed}`), pure;
+the arms are assigned when deciding (`core.decision.arms`). The report compares the arms'
+repeat-contact rate and CSAT with 95 % intervals and says how many handoffs per arm a given
+effect needs."""
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from enum import StrEnum
 from statistics import NormalDist
 from typing import Any
 
@@ -26,41 +21,12 @@ from warmline.core.analytics.metrics import (
     contacts_by_customer,
     repeat_contact,
 )
-from warmline.core.conversation import Conversation
+from warmline.core.decision.arms import TAGS, Arm
 from warmline.core.handoff import Handoff
-from warmline.core.policy.model import Experiment
 
 #: The seed's claim: warm transfers cut repeat calls by 22 % (relative to cold).
 SEED_EFFECT = 0.22
 SATISFIED = 4  # CSAT 4 or 5 of 5 counts as satisfied: "CSAT %" as contact centres quote it
-
-
-class Arm(StrEnum):
-    WARM = "warm"
-    COLD = "cold"
-
-    @property
-    def tag(self) -> str:
-        return f"experiment:{self.value}"
-
-
-TAGS: Mapping[str, Arm] = {arm.tag: arm for arm in Arm}
-
-
-def experiment_key(conversation: Conversation) -> str:
-    """Who the customer is: id, else phone, else email, else the conversation id."""
-    for name in ("id", "phone", "email"):
-        value = getattr(conversation.customer, name)
-        if value:
-            return f"{name}:{str(value).strip().lower()}"
-    return f"conversation:{conversation.id}"
-
-
-def assign_arm(experiment: Experiment, key: str) -> Arm:
-    """The customer's arm: cold for a stable, hashed `cold_share` of keys."""
-    digest = hashlib.sha256(f"{experiment.seed}:{key}".encode()).digest()
-    position = int.from_bytes(digest[:8], "big") / 2**64
-    return Arm.COLD if position < experiment.cold_share else Arm.WARM
 
 
 def arm_of(handoff: Handoff) -> Arm | None:

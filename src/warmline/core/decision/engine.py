@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from warmline.core.analytics.experiment import Arm, assign_arm, experiment_key
 from warmline.core.conversation import Contact, Conversation
+from warmline.core.decision.arms import Arm, assign_arm, experiment_key
 from warmline.core.decision.brief import known_names, write_brief
 from warmline.core.decision.model import Action, Decision, Reason, ReasonCode
 from warmline.core.decision.routing import choose_destination, is_queue_open, say_to_customer
