@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from warmline.core.policy.cel import syntax as s
 from warmline.core.policy.cel.types import Kind, Type, is_comparable, join, non_null
 
-if TYPE_CHECKING:
-    from warmline.core.policy.cel.checker import Checker
+
+class Checker(Protocol):
+    """What operators need of `checker.Checker` (which imports this module, not the reverse)."""
+
+    def error(self, offset: int, message: str) -> Type: ...
+
+    def show(self, node: s.Node) -> str: ...
+
+    def field_type(self, obj: Type, name: str, offset: int, operand: s.Node) -> Type: ...
+
 
 ORDERING = frozenset({"<", "<=", ">", ">="})
 ORDERED_KINDS = frozenset({Kind.INT, Kind.DOUBLE, Kind.STRING, Kind.BOOL})
