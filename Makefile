@@ -32,7 +32,7 @@ lint: install ## Ruff
 typecheck: install ## mypy --strict on src/
 	$(BIN)/mypy
 
-imports: install ## The layer contract: cli -> web -> bootstrap -> adapters -> service -> core
+imports: install ## The layer contract (cli -> web -> bootstrap -> adapters -> service -> core) and the arrows inside core
 	$(BIN)/lint-imports
 
 test: install ## Run the test suite

@@ -13,11 +13,11 @@ import random
 import time
 from datetime import datetime, timedelta
 
-from warmline.core.brief import write_brief
 from warmline.core.conversation import Conversation, parse_conversation
-from warmline.core.engine import find_reasons
-from warmline.core.policy_reader import parse_policy
-from warmline.core.situation import assess
+from warmline.core.decision.brief import write_brief
+from warmline.core.decision.engine import find_reasons
+from warmline.core.decision.situation import assess
+from warmline.core.policy.reader import parse_policy
 
 CUSTOMER = [
     "Hi, this is Sarah Okafor, I was charged twice for my Pro plan on November 20th.",

@@ -24,7 +24,7 @@ from typing import Any
 
 from warmline.bootstrap import build_decider
 from warmline.core.conversation import Conversation, Speaker, parse_conversation
-from warmline.core.policy_reader import parse_policy
+from warmline.core.policy.reader import parse_policy
 
 RULES = [
     'intent == "cancel" || text.lowerAscii().contains("cancel")',

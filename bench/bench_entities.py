@@ -22,7 +22,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from warmline.core.conversation import Speaker, Turn
-from warmline.core.entities import extract_details
+from warmline.core.language.entities import extract_details
 
 DEV = Path(__file__).parents[1] / "tests" / "data" / "entities_dev" / "conversations.jsonl"
 ZONE = ZoneInfo("America/Chicago")

@@ -15,7 +15,7 @@ import statistics
 import time
 from collections.abc import Callable, Collection, Sequence
 
-from warmline.core.redaction import KINDS, redact
+from warmline.core.language.redaction import KINDS, redact
 
 NAMES = ("Sarah", "Okafor")
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import cel
 
-from warmline.core.cel import Type, compile_expression
+from warmline.core.policy.cel import Type, compile_expression
 
 Context = dict[str, Any]
 Rule = Callable[[Context], bool]

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from warmline.adapters.intent_files import ModelCard, save_model  # noqa: E402
-from warmline.core.intent_model import LinearIntentModel  # noqa: E402
+from warmline.core.language.intent_model import LinearIntentModel  # noqa: E402
 from warmline.service.intent_training import (  # noqa: E402
     IntentExample,
     TrainOptions,

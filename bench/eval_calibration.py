@@ -24,10 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from warmline.adapters.policy_files import parse_policy_text  # noqa: E402
-from warmline.core.calibration import calibrate, plan_costs  # noqa: E402
-from warmline.core.estimate import Mean, bootstrap_mean  # noqa: E402
-from warmline.core.history import Answer, write_history  # noqa: E402
-from warmline.core.policy import Policy  # noqa: E402
+from warmline.core.analytics.calibration import calibrate, plan_costs  # noqa: E402
+from warmline.core.analytics.estimate import Mean, bootstrap_mean  # noqa: E402
+from warmline.core.analytics.history import Answer, write_history  # noqa: E402
+from warmline.core.policy.model import Policy  # noqa: E402
 from warmline.service.intent_training import (  # noqa: E402
     IntentExample,
     TrainOptions,

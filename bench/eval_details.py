@@ -43,7 +43,7 @@ def _values(key: str, details: dict[str, Any]) -> set[str]:
 def score(show_errors: bool = False) -> dict[str, Counter[str]]:
     sys.path.insert(0, str(ROOT / "src"))
     from warmline.core.conversation import parse_conversation
-    from warmline.core.entities import extract_details
+    from warmline.core.language.entities import extract_details
 
     counts: dict[str, Counter[str]] = {k: Counter() for k in (*SCALARS, *LISTS)}
     for path in sorted(DATA.glob("conv-*.json")):

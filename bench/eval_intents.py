@@ -38,7 +38,7 @@ from warmline.adapters.intent_files import (  # noqa: E402
     read_model_file,
     save_model,
 )
-from warmline.core.intent_model import LinearIntentModel  # noqa: E402
+from warmline.core.language.intent_model import LinearIntentModel  # noqa: E402
 from warmline.service.intent_training import (  # noqa: E402
     IntentExample,
     TrainOptions,

@@ -1,5 +1,5 @@
 """Evaluation: do decisions change when a conversation is masked before it is decided on (as a
-server stores it, `warmline.core.masking`)? Each example and labelled conversation is decided
+server stores it, `core.decision.masking`)? Each example and labelled conversation is decided
 raw and masked, under the bundled redact lists and under every kind; prints how many
 conversations had text masked and how many decisions, signals and briefs differ.
 
@@ -18,9 +18,9 @@ from typing import Any
 from warmline.adapters.policy_files import load_policy
 from warmline.bootstrap import build_decider
 from warmline.core.conversation import parse_conversation
-from warmline.core.masking import masker_for
-from warmline.core.policy import Policy
-from warmline.core.redaction import KINDS
+from warmline.core.decision.masking import masker_for
+from warmline.core.language.redaction import KINDS
+from warmline.core.policy.model import Policy
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 24, 16, tzinfo=UTC)  # for conversations that carry no time

@@ -1,4 +1,4 @@
-"""Precision and recall of the built-in signals (warmline.core.signals) on public data.
+"""Precision and recall of the built-in signals (warmline.core.language.signals) on public data.
 
     python bench/eval_signals.py                  # held-out numbers, examples of errors, timings
     python bench/eval_signals.py --examples dev   # show errors on the development split instead
@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from warmline.core.conversation import Speaker, Turn
-from warmline.core.signals import (
+from warmline.core.language.signals import (
     count_ai_failures,
     frustration_score,
     is_ai_failure_text,

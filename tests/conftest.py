@@ -20,7 +20,7 @@ from warmline.adapters.storage.tables import metadata
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 #: scrypt's cost in tests (log2 N): the production default, 17, takes ~0.6 s a hash;
-#: tests/unit/test_passwords.py checks that default without this.
+#: tests/unit/service/test_passwords.py checks that default without this.
 TEST_PASSWORD_LOG_N = "10"
 
 

@@ -17,9 +17,9 @@ from typing import Any
 
 from warmline.adapters.policy_files import load_policy
 from warmline.core.conversation import Conversation, Turn, parse_conversation
-from warmline.core.decision import Action, Brief, Decision, Reason, ReasonCode
+from warmline.core.decision.model import Action, Brief, Decision, Reason, ReasonCode
 from warmline.core.errors import ConversationError, InvalidInput, PolicyError, WarmlineError
-from warmline.core.policy import Policy
+from warmline.core.policy.model import Policy
 
 __all__ = [
     "Action", "Brief", "Conversation", "ConversationError", "Decision", "InvalidInput",

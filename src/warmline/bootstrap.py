@@ -20,9 +20,10 @@ from warmline.adapters.storage.pg_turns import PgTurnStore
 from warmline.adapters.storage.sql import SqlStore
 from warmline.adapters.storage.sqlite_turns import SqliteTurnStore
 from warmline.config import Settings
+from warmline.core.analytics.cost import CostAssumptions
 from warmline.core.handoff import Tenant
-from warmline.core.intents import IntentClassifier, ScopeOnly
-from warmline.core.policy import Policy
+from warmline.core.language.intents import IntentClassifier, ScopeOnly
+from warmline.core.policy.model import Policy
 from warmline.service.deciding import Decider
 from warmline.service.dispatch import Dispatcher
 from warmline.service.handoffs import HandoffService, RepService
@@ -101,6 +102,13 @@ def build_store(url: str, *, migrate_sqlite: bool = True) -> Store:
     else:
         check_current(url)
     return SqlStore(url)
+
+
+def server_prices(settings: Settings) -> CostAssumptions:
+    """The server's prices (each tenant's policy adds its flat cost of a handoff)."""
+    return CostAssumptions(platform_per_minute=settings.platform_cost_per_minute,
+                           transfer_fee=settings.transfer_fee,
+                           rep_per_minute=settings.rep_cost_per_minute)
 
 
 def build_services(settings: Settings, *, store: Store | None = None,

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     max_event_streams: int = Field(default=5, ge=0)
     """Open `GET /v1/events` streams per API key and per desk user, per worker (0 = no
     limit); one more is a 429 with Retry-After."""
-    # What a handoff costs (SPEC §6 cost), in the operator's currency; see core/cost.py.
+    # What a handoff costs (SPEC §6 cost), in the operator's currency; see core/analytics/cost.py.
     platform_cost_per_minute: float = Field(default=0.07, ge=0)
     """The voice/chat platform's price per minute while a handed-off call is live
     (0.07: Retell's base rate)."""

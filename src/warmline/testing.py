@@ -13,9 +13,9 @@ from typing import Any
 
 from warmline.core.conversation import Conversation, parse_conversation
 from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus
-from warmline.core.intents import IntentPrediction
-from warmline.core.policy import Policy
-from warmline.core.policy_reader import parse_policy
+from warmline.core.language.intents import IntentPrediction
+from warmline.core.policy.model import Policy
+from warmline.core.policy.reader import parse_policy
 
 #: A Tuesday, mid-morning in New York: inside every bundled policy's business hours.
 T0 = datetime.fromisoformat("2026-11-24T10:00:00-05:00")

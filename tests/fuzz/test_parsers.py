@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from warmline.core.cel import CelError, Type, compile_expression
 from warmline.core.conversation import parse_conversation
 from warmline.core.errors import ConversationError, PolicyError
-from warmline.core.rules import RULE_SCHEMA
+from warmline.core.policy.cel import CelError, Type, compile_expression
+from warmline.core.policy.rules import RULE_SCHEMA
 from warmline.testing import make_policy
 
 FUZZ = settings(max_examples=150, deadline=2000, derandomize=True, database=None,

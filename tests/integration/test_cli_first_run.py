@@ -18,7 +18,7 @@ from rich.console import Console
 from warmline.cli import app
 from warmline.cli.calibrate import show
 from warmline.cli.console import run
-from warmline.core.estimate import Mean
+from warmline.core.analytics.estimate import Mean
 
 ROOT = Path(__file__).resolve().parents[2]
 CANCELLATION = str(ROOT / "examples" / "conversations" / "cancellation.json")

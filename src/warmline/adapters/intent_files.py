@@ -15,7 +15,7 @@ from typing import IO, Any
 import numpy as np
 
 from warmline.core.errors import InvalidInput, Problem
-from warmline.core.intent_model import FeatureSpec, LinearIntentModel
+from warmline.core.language.intent_model import FeatureSpec, LinearIntentModel
 
 FORMAT = "warmline-intent-model"
 FORMAT_VERSION = 1

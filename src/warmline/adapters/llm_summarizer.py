@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import httpx2 as httpx
 
 from warmline.adapters.outbound import guarded_client
-from warmline.core.decision import Brief
+from warmline.core.decision.model import Brief
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import httpx2 as httpx
 
 from warmline.core.errors import Problem
-from warmline.core.policy import NotifyTarget
+from warmline.core.policy.model import NotifyTarget
 
 Resolver = Callable[[str, int], list[str]]
 """host, port -> the addresses a connection could go to (getaddrinfo's)."""

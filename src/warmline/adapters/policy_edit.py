@@ -14,7 +14,7 @@ import yaml
 
 from warmline.adapters.policy_files import parse_policy_text
 from warmline.core.errors import PolicyError, Problem
-from warmline.core.policy import Policy
+from warmline.core.policy.model import Policy
 
 Edit = tuple[int, int, str]  # replace text[start:end] with the string
 

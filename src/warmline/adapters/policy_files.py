@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 
 from warmline.core.errors import PolicyError, Problem
-from warmline.core.policy import Policy
-from warmline.core.policy_reader import parse_policy
+from warmline.core.policy.model import Policy
+from warmline.core.policy.reader import parse_policy
 
 BUNDLED_PACKAGE = "warmline.policies"
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")

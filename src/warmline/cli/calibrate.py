@@ -16,10 +16,10 @@ from rich.text import Text
 
 from warmline.adapters.policy_files import bundled_policy_names, load_policy
 from warmline.cli.console import choice, open_store_to_read, out_console, read_text
-from warmline.core.calibration import DEFAULT_MIN_SAMPLES, Calibration, calibrate
+from warmline.core.analytics.calibration import DEFAULT_MIN_SAMPLES, Calibration, calibrate
+from warmline.core.analytics.history import Answer, read_history
 from warmline.core.errors import InvalidInput, Problem
-from warmline.core.history import Answer, read_history
-from warmline.core.policy import Policy
+from warmline.core.policy.model import Policy
 
 
 class Format(StrEnum):
@@ -95,8 +95,8 @@ def calibrate_command(
 def _from_db(db: str | None, tenant: str | None, since: datetime | None, policy: str | None,
              export: Path | None) -> tuple[list[Answer], Policy]:
     from warmline.adapters.storage.engine import DEFAULT_URL
-    from warmline.core.history import label_handoffs, write_labelled
-    from warmline.core.metrics import Window, contacts_by_customer
+    from warmline.core.analytics.history import label_handoffs, write_labelled
+    from warmline.core.analytics.metrics import Window, contacts_by_customer
     from warmline.service.handoff_history import find_tenant, read_window
 
     now = datetime.now(UTC)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from warmline.core.calibration import GRID, Calibration
+from warmline.core.analytics.calibration import GRID, Calibration
 from warmline.core.errors import InvalidInput, Problem
 
 

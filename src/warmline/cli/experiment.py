@@ -13,15 +13,15 @@ from rich.console import Console
 from rich.table import Table
 
 from warmline.cli.console import choice, open_store_to_read, out_console
-from warmline.core.estimate import Mean, Rate
-from warmline.core.experiment import (
+from warmline.core.analytics.estimate import Mean, Rate
+from warmline.core.analytics.experiment import (
     SEED_EFFECT,
-    Arm,
     Difference,
     ExperimentData,
     ExperimentReport,
     report,
 )
+from warmline.core.decision.arms import Arm
 
 experiment_app = typer.Typer(help="The warm-vs-cold experiment (policy `experiment:`).",
                              no_args_is_help=True)

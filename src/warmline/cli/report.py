@@ -14,12 +14,12 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from warmline.bootstrap import Services, build_services
+from warmline.bootstrap import Services, build_services, server_prices
 from warmline.cli.console import choice, open_store_to_read, out_console
 from warmline.cli.server import DbOption, settings_from
 from warmline.core.errors import InvalidInput, Problem
 from warmline.core.handoff import Tenant
-from warmline.web.metrics_api import compute, local_zone, parse_query
+from warmline.service.metrics_query import compute, local_zone, parse_query
 
 WIDTH = 110
 
@@ -56,8 +56,9 @@ def report_command(
     try:
         chosen = _tenant(services, tenant)
         query = parse_query({"since": since, "until": until, "queue": queue, "mode": mode},
-                            local_zone(services, chosen))
-        metrics = compute(services, chosen, query).to_dict()
+                            local_zone(services.tenants, chosen))
+        metrics = compute(services.metrics, services.tenants, chosen, query,
+                          server_prices(services.settings)).to_dict()
     except InvalidInput as err:  # name the flag, not the JSON path
         raise InvalidInput([_flagged(p) for p in err.problems]) from err
     finally:

@@ -14,8 +14,8 @@ from rich.table import Table
 from rich.text import Text
 
 from warmline.cli.console import choice, open_store_to_read, out_console
-from warmline.core.policy import Mode
-from warmline.core.roi import Assumptions, Roi, compare
+from warmline.core.analytics.roi import Assumptions, Roi, compare
+from warmline.core.policy.model import Mode
 
 
 class Format(StrEnum):
@@ -24,7 +24,7 @@ class Format(StrEnum):
 
 
 class PlatformName(StrEnum):
-    """The platforms of `warmline.core.roi.PLATFORMS` (a test keeps the two in step)."""
+    """The platforms of `warmline.core.analytics.roi.PLATFORMS` (a test keeps the two in step)."""
 
     RETELL = "retell"
     VAPI = "vapi"
@@ -104,8 +104,8 @@ def roi_command(
 def _measure(db: str | None, tenant: str | None, days: int) -> dict[str, float | None]:
     from warmline.adapters.policy_files import load_policy
     from warmline.adapters.storage.engine import DEFAULT_URL
-    from warmline.core.metrics import Window
-    from warmline.core.roi import measure_inputs
+    from warmline.core.analytics.metrics import Window
+    from warmline.core.analytics.roi import measure_inputs
     from warmline.service.handoff_history import find_tenant, read_window
 
     now = datetime.now(UTC)

@@ -167,7 +167,7 @@ def _name(value: object) -> str | bool | None:
 def _fast_turn(obj: object) -> Turn | None:
     """A plain, well-formed turn without the problem bookkeeping (most turns, and every
     stored one): the same Turn `read_turn` builds, or None to send it down the full reader,
-    which alone reports problems. tests/unit/test_conversation_fast.py pins the sameness."""
+    which alone reports problems. tests/unit/core/test_conversation_fast.py pins the sameness."""
     if type(obj) is not dict:
         return None
     get = obj.get

@@ -8,14 +8,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from warmline.core.brief import clean_transcript, known_names, write_brief
 from warmline.core.conversation import Contact, Conversation
-from warmline.core.decision import Brief, Decision
-from warmline.core.engine import decide, find_reasons
-from warmline.core.intents import IntentClassifier
-from warmline.core.policy import Policy
-from warmline.core.redaction import redact
-from warmline.core.situation import assess
+from warmline.core.decision.brief import clean_transcript, known_names, write_brief
+from warmline.core.decision.engine import decide, find_reasons
+from warmline.core.decision.model import Brief, Decision
+from warmline.core.decision.situation import assess
+from warmline.core.language.intents import IntentClassifier
+from warmline.core.language.redaction import redact
+from warmline.core.policy.model import Policy
 from warmline.service.ports import Summarizer
 
 

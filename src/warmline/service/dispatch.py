@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from warmline.core.handoff import Handoff, HandoffStatus, Rep, Tenant, pick_rep, queue_order
-from warmline.core.policy import Policy
+from warmline.core.policy.model import Policy
 from warmline.service.outbox import Outbox
 from warmline.service.ports import Tx
 

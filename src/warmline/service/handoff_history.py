@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from warmline.core.analytics.metrics import CustomerContact
 from warmline.core.errors import InvalidInput, NotFound, Problem
 from warmline.core.handoff import Handoff, Tenant
-from warmline.core.metrics import CustomerContact
 from warmline.service.ports import Store
 
 #: Handoffs read at most; beyond it `truncated` is set.

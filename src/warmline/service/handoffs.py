@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from warmline.core.decision.masking import masker_for
 from warmline.core.errors import Conflict, InvalidInput, NotFound
 from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus, Tenant
-from warmline.core.masking import masker_for
 from warmline.service.dispatch import Dispatcher, event_payload
 from warmline.service.ports import Clock, Store, Tx
 from warmline.service.tenants import TenantService

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from warmline.core.errors import InvalidInput, Problem
-from warmline.core.intent_model import FeatureSpec, LinearIntentModel, extract_terms
-from warmline.core.intents import OUT_OF_SCOPE
+from warmline.core.language.intent_model import FeatureSpec, LinearIntentModel, extract_terms
+from warmline.core.language.intents import OUT_OF_SCOPE
 
 Progress = Callable[[str], None]
 

@@ -1,6 +1,6 @@
 """Metrics of a tenant's window (SPEC §6): one read-only transaction gathers the window's
 handoffs, conversation counts (the window's and each trend bucket's), customers' later
-contacts, notify latencies and what waits now; the pure `core.metrics.measure` does the
+contacts, notify latencies and what waits now; the pure `core.analytics.metrics.measure` does the
 arithmetic."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from warmline.core.cost import CostAssumptions
+from warmline.core.analytics.cost import CostAssumptions
+from warmline.core.analytics.metrics import Metrics, MetricsFilter, Window, measure, trend_buckets
 from warmline.core.errors import InvalidInput, Problem
 from warmline.core.handoff import OPEN_STATUSES, Tenant
-from warmline.core.metrics import Metrics, MetricsFilter, Window, measure, trend_buckets
 from warmline.service.deliveries import DeliveryLog
 from warmline.service.ports import Clock, Store
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from warmline.core.handoff import Handoff
-from warmline.core.notify import CRM_NOTE
+from warmline.core.policy.notify import CRM_NOTE
 
 #: Longest CRM note body (most CRMs cap notes; HubSpot's is 65,536 characters).
 NOTE_CHARS = 4000

@@ -24,8 +24,8 @@ from typing import Any
 
 from warmline.core.errors import AdapterError
 from warmline.core.handoff import Handoff, Tenant
-from warmline.core.notify import CRM_NOTE, named_targets, recipients
-from warmline.core.policy import Policy
+from warmline.core.policy.model import Policy
+from warmline.core.policy.notify import CRM_NOTE, named_targets, recipients
 from warmline.service.notification import crm_note, desk_link, handoff_message
 from warmline.service.ports import (
     Clock,
@@ -49,7 +49,7 @@ def new_message_id() -> str:
 
 @dataclass
 class Outbox:
-    """Writes notifications inside the caller's transaction (see `warmline.core.notify` for
+    """Writes notifications inside the caller's transaction (see `warmline.core.policy.notify` for
     who hears of what)."""
 
     policy_for: PolicyFor

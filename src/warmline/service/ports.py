@@ -9,11 +9,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from warmline.core.analytics.metrics import CustomerContact
 from warmline.core.conversation import Contact
-from warmline.core.decision import Brief
+from warmline.core.decision.model import Brief
 from warmline.core.handoff import Handoff, HandoffStatus, Rep, Role, Tenant
-from warmline.core.metrics import CustomerContact
-from warmline.core.policy import NotifyTarget
+from warmline.core.policy.model import NotifyTarget
 
 
 class Summarizer(Protocol):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from warmline.core.conversation import parse_conversation
-from warmline.core.decision import Decision
+from warmline.core.decision.model import Decision
 from warmline.core.errors import InvalidInput, Problem
 from warmline.service.deciding import Decider
 

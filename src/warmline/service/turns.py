@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from warmline.core.conversation import Conversation, parse_conversation, parse_turns
-from warmline.core.decision import Action, Decision
+from warmline.core.decision.masking import masker_for
+from warmline.core.decision.model import Action, Decision
 from warmline.core.errors import ConversationError, Problem
 from warmline.core.handoff import (
     Handoff,
@@ -21,8 +22,7 @@ from warmline.core.handoff import (
     has_skills,
     pick_rep,
 )
-from warmline.core.masking import masker_for
-from warmline.core.policy import Policy
+from warmline.core.policy.model import Policy
 from warmline.service.dispatch import Dispatcher
 from warmline.service.ports import Clock, Store, StoredConversation, TurnStore, Tx
 from warmline.service.tenants import TenantService, new_id

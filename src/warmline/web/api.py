@@ -4,19 +4,18 @@ worker thread, JSON out; the services own the transactions."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from warmline.bootstrap import Services
-from warmline.core.brief import known_names
 from warmline.core.conversation import parse_conversation
+from warmline.core.decision.situation import zone
 from warmline.core.errors import InvalidInput, Problem
 from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus
-from warmline.core.redaction import redact
-from warmline.core.situation import zone
+from warmline.service.transcripts import handoff_transcript
 from warmline.web.auth import Caller, CallerDep, Forbidden, ServicesDep, SupervisorDep, TenantDep
 from warmline.web.errors import PayloadTooLarge
 from warmline.web.schemas import (
@@ -119,8 +118,8 @@ async def decide(request: Request, tenant: SupervisorDep, svc: ServicesDep) -> d
     return decision.to_dict()
 
 
-def handoff_json(handoff: Handoff, conversation: Mapping[str, Any] | None = None,
-                 redact_kinds: frozenset[str] = frozenset()) -> dict[str, Any]:
+def handoff_json(handoff: Handoff, transcript: list[dict[str, Any]] | None = None
+                 ) -> dict[str, Any]:
     def iso(value: Any) -> str | None:
         return value.isoformat() if value else None
 
@@ -139,19 +138,9 @@ def handoff_json(handoff: Handoff, conversation: Mapping[str, Any] | None = None
         "outcome": handoff.outcome, "csat": handoff.csat, "ai_was_wrong": handoff.ai_was_wrong,
         "note": handoff.note, "overflowed_from": handoff.overflowed_from,
     }
-    if conversation is not None:
-        out["transcript"] = _transcript(conversation, redact_kinds)
+    if transcript is not None:
+        out["transcript"] = transcript
     return out
-
-
-def _transcript(data: Mapping[str, Any], kinds: frozenset[str]) -> list[dict[str, Any]]:
-    try:
-        names = known_names(parse_conversation(data))
-    except InvalidInput:
-        names = ()
-    return [{"speaker": t.get("speaker"), "at": t.get("at"),
-             "text": redact(str(t.get("text") or ""), kinds, names=names)}
-            for t in data.get("turns", []) if isinstance(t, dict)]
 
 
 @router.get("/handoffs", summary="List handoffs")
@@ -165,9 +154,9 @@ async def list_handoffs(tenant: TenantDep, svc: ServicesDep, status: HandoffStat
 
 @router.get("/handoffs/{handoff_id}", summary="One handoff with brief, transcript, timings")
 async def get_handoff(handoff_id: HandoffId, tenant: TenantDep, svc: ServicesDep) -> dict[str, Any]:
-    handoff, conversation = await run_in_threadpool(svc.handoffs.get, tenant, handoff_id)
-    kinds = svc.tenants.decider_for(tenant).policy.redact
-    return handoff_json(handoff, conversation, kinds)
+    handoff, transcript = await run_in_threadpool(handoff_transcript, svc.handoffs, tenant,
+                                                  handoff_id)
+    return handoff_json(handoff, transcript)
 
 
 def acting_rep(caller: Caller, body: RepAction) -> str:

@@ -16,21 +16,16 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from warmline.bootstrap import Services
+from warmline.core.analytics.metrics import TARGET_SECONDS
+from warmline.core.analytics.queueing import HISTOGRAM_EDGES
 from warmline.core.errors import InvalidInput
-from warmline.core.metrics import TARGET_SECONDS
-from warmline.core.queueing import HISTOGRAM_EDGES
+from warmline.service.metrics_query import FILTERS, MetricsQuery, local_zone, parse_query
 from warmline.web import charts
 from warmline.web.auth import services
 from warmline.web.charts import Bar, Column, percent, scale_text
 from warmline.web.desk import DeskProblem, UserDep, install_desk
 from warmline.web.desk_views import DeskUser
-from warmline.web.metrics_api import (
-    FILTERS,
-    MetricsQuery,
-    compute,
-    local_zone,
-    parse_query,
-)
+from warmline.web.metrics_api import metrics_of
 from warmline.web.metrics_api import router as metrics_router
 from warmline.web.prometheus import router as prometheus_router
 
@@ -47,7 +42,7 @@ def _query(request: Request, svc: Services, user: DeskUser
     """The parsed query, and the parameters as given (for the form and the refresh URL)."""
     raw = {k: v for k in QUERY_KEYS if (v := request.query_params.get(k))}
     try:
-        query = parse_query(raw, local_zone(svc, user.tenant))
+        query = parse_query(raw, local_zone(svc.tenants, user.tenant))
     except InvalidInput as err:
         raise DeskProblem(422, str(err)) from err
     return query, raw
@@ -55,8 +50,8 @@ def _query(request: Request, svc: Services, user: DeskUser
 
 def dashboard_view(svc: Services, user: DeskUser, query: MetricsQuery) -> dict[str, Any]:
     """The charts and headline numbers, built in a worker thread (it queries)."""
-    metrics = compute(svc, user.tenant, query).to_dict()
-    local = local_zone(svc, user.tenant)
+    metrics = metrics_of(svc, user.tenant, query).to_dict()
+    local = local_zone(svc.tenants, user.tenant)
     policy_queues = list(svc.tenants.decider_for(user.tenant).policy.queues)
     return {
         "m": metrics, "kpis": headline(metrics),

@@ -10,10 +10,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from warmline.bootstrap import Services
+from warmline.core.decision.situation import zone
 from warmline.core.errors import NotFound
 from warmline.core.handoff import Handoff, HandoffStatus, Rep, Role, Tenant, has_skills
-from warmline.core.policy import Policy
-from warmline.core.situation import zone
+from warmline.core.policy.model import Policy
+from warmline.service.transcripts import handoff_transcript
 from warmline.web.api import handoff_json
 
 
@@ -106,9 +107,7 @@ def board_view(svc: Services, user: DeskUser) -> dict[str, Any]:
 
 
 def transcript_view(svc: Services, tenant: Tenant, handoff_id: str) -> list[dict[str, Any]]:
-    handoff, conversation = svc.handoffs.get(tenant, handoff_id)
-    transcript: list[dict[str, Any]] = handoff_json(
-        handoff, conversation, _policy(svc, tenant).redact)["transcript"]
+    _, transcript = handoff_transcript(svc.handoffs, tenant, handoff_id)
     return transcript
 
 

@@ -31,11 +31,12 @@ from prometheus_client.registry import Collector
 from starlette.concurrency import run_in_threadpool
 
 from warmline.bootstrap import Services
-from warmline.core.distribution import Bucket
+from warmline.core.analytics.distribution import Bucket
+from warmline.core.analytics.metrics import Metrics
 from warmline.core.handoff import Tenant
-from warmline.core.metrics import Metrics
+from warmline.service.metrics_query import MetricsQuery
 from warmline.web.auth import ServicesDep, SupervisorDep
-from warmline.web.metrics_api import MetricsQuery, compute
+from warmline.web.metrics_api import metrics_of
 
 router = APIRouter()
 Family = GaugeMetricFamily | GaugeHistogramMetricFamily
@@ -71,7 +72,7 @@ def render(svc: Services, tenant: Tenant) -> bytes:
     """The tenant's metrics of the trailing window, as Prometheus text."""
     window = timedelta(seconds=svc.settings.prometheus_window_seconds)
     now = svc.clock.now()
-    metrics = compute(svc, tenant, MetricsQuery(since=now - window, until=now))
+    metrics = metrics_of(svc, tenant, MetricsQuery(since=now - window, until=now))
     outbox: _Outbox | None = getattr(svc, "outbox", None)
     backlog = outbox.counts(tenant) if outbox is not None else None
     registry = CollectorRegistry(auto_describe=False)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from warmline.core.estimate import Rate
+from warmline.core.analytics.estimate import Rate
 from warmline.web.dashboard import install_metrics
 
 from .conftest import Api

@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from warmline.adapters.storage.sql import SqlStore
 from warmline.bootstrap import build_services
-from warmline.core.estimate import Rate
+from warmline.core.analytics.estimate import Rate
 from warmline.web.app import create_app
 
 from .conftest import Api

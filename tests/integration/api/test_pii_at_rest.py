@@ -27,7 +27,7 @@ from warmline.adapters.storage.sql import SqlStore
 from warmline.adapters.storage.tables import metadata
 from warmline.bootstrap import Services, build_services
 from warmline.config import Settings
-from warmline.core.policy import NotifyTarget
+from warmline.core.policy.model import NotifyTarget
 from warmline.service.outbox import OutboxService
 from warmline.service.ports import OutboxMessage, Store
 from warmline.testing import FakeClock

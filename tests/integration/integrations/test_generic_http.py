@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from warmline.adapters.platforms import generic
-from warmline.core.sip_header import brief_header
+from warmline.core.decision.sip_header import brief_header
 
 from . import harness, stored
 

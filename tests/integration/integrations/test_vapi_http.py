@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from warmline.core.sip_header import brief_header
+from warmline.core.decision.sip_header import brief_header
 from warmline.testing import FakeClock
 
 from . import harness, stored

@@ -19,9 +19,9 @@ from warmline.adapters.notify.slack import SlackNotifier
 from warmline.adapters.notify.webhook import WebhookNotifier
 from warmline.adapters.outbound import GuardedTransport, forbidden_range, guarded_client
 from warmline.cli import app
-from warmline.core.decision import Brief
+from warmline.core.decision.model import Brief
 from warmline.core.errors import AdapterError
-from warmline.core.policy import NotifyTarget
+from warmline.core.policy.model import NotifyTarget
 from warmline.service.ports import OutboxMessage
 
 from .conftest import SECRET, Receiver

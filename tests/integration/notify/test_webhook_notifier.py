@@ -13,7 +13,7 @@ import pytest
 from warmline.adapters.notify.slack import SlackNotifier, slack_message
 from warmline.adapters.notify.webhook import WebhookNotifier, sign, signing_key
 from warmline.core.errors import AdapterError
-from warmline.core.policy import NotifyTarget
+from warmline.core.policy.model import NotifyTarget
 from warmline.service.ports import OutboxMessage
 
 from .conftest import SECRET, Receiver, verify

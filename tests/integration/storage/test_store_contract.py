@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from warmline.adapters.storage.sql import SqlStore
+from warmline.core.analytics.metrics import CustomerContact
 from warmline.core.errors import Conflict
 from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus, Role, Tenant, pick_rep
-from warmline.core.metrics import CustomerContact
 from warmline.service.ports import ApiKey, Store, StoredConversation, User
 
 T0 = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)

@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
 
 from warmline.adapters.notify.webhook import post_json, target_timeout
 from warmline.adapters.outbound import guarded_client
-from warmline.core.policy import NotifyTarget
+from warmline.core.policy.model import NotifyTarget
 from warmline.service.ports import OutboxMessage
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ import httpx2 as httpx
 from warmline.adapters.outbound import guarded_client
 from warmline.adapters.storage.records import dumps
 from warmline.core.errors import AdapterError
-from warmline.core.policy import NotifyTarget
+from warmline.core.policy.model import NotifyTarget
 from warmline.service.ports import OutboxMessage
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix of every secret, not a secret

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
+from warmline.core.decision.sip_header import sip_headers
 from warmline.core.errors import InvalidInput, Problem, SignatureInvalid
-from warmline.core.sip_header import sip_headers
 from warmline.service.transfers import TransferEvent, TransferOutcome, TransferStage
 
 #: Standard Webhooks' default tolerance for `webhook-timestamp`.

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from warmline.core.errors import InvalidInput, Problem, SignatureInvalid
-from warmline.core.policy import Policy
+from warmline.core.policy.model import Policy
 from warmline.service.transfers import TransferEvent, TransferOutcome, TransferStage
 
 SIGNATURE_HEADER = "x-retell-signature"

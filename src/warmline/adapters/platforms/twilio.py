@@ -27,7 +27,7 @@ from twilio.request_validator import RequestValidator, get_signature_algorithm
 from twilio.twiml.voice_response import Dial, Enqueue, VoiceResponse
 
 from warmline.core.errors import SignatureInvalid
-from warmline.core.policy import Policy
+from warmline.core.policy.model import Policy
 from warmline.service.transfers import TransferEvent, TransferOutcome, TransferStage
 
 SIGNATURE_HEADER = "x-twilio-signature"

@@ -35,8 +35,8 @@ from warmline.adapters.platforms.vapi_messages import (
     read_message,
     transfer_event,
 )
+from warmline.core.decision.sip_header import sip_headers
 from warmline.core.errors import SignatureInvalid
-from warmline.core.sip_header import sip_headers
 
 __all__ = [
     "DEFAULT_MAX_AGE_SECONDS", "SIGNATURE_HEADERS", "TIMESTAMP_HEADER", "MessageType",
@@ -183,8 +183,8 @@ def render_transfer(decision: Mapping[str, Any]) -> dict[str, Any]:
             out["sipHeaders"] = headers
         return {"destination": out}
     if number:
-        # E.164 since the policy loaded (core.transfer_number), so Vapi's E.164 check stays on;
-        # Vapi dials `extension` once the number answers.
+        # E.164 since the policy loaded (core.policy.transfer_number), so Vapi's E.164 check stays
+        # on; Vapi dials `extension` once the number answers.
         out = {"type": "number", "number": str(number), "message": say, "transferPlan": plan}
         if dest.get("extension"):
             out["extension"] = str(dest["extension"])

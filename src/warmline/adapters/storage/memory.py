@@ -12,10 +12,11 @@ import copy
 import threading
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 
+from warmline.core.analytics.metrics import CustomerContact
 from warmline.core.conversation import Contact
 from warmline.core.errors import Conflict
 from warmline.core.handoff import (
@@ -23,14 +24,13 @@ from warmline.core.handoff import (
     HandoffStatus,
     Rep,
     RepStatus,
-    Tenant,
     queue_order,
 )
-from warmline.core.metrics import CustomerContact
-from warmline.service.ports import ApiKey, Event, OutboxMessage, StoredConversation, User
+from warmline.service.ports import Event, StoredConversation
 
 from .memory_access import InMemoryAccessTx
 from .memory_outbox import InMemoryOutboxTx
+from .memory_tables import Tables
 from .records import as_json, as_utc, contact_reason, maybe_utc, started_at
 
 T = TypeVar("T")
@@ -40,29 +40,10 @@ def _copy(value: T) -> T:
     return copy.deepcopy(value)
 
 
-@dataclass
-class _Tables:
-    tenants: dict[str, Tenant] = field(default_factory=dict)
-    api_keys: dict[str, ApiKey] = field(default_factory=dict)
-    users: dict[str, User] = field(default_factory=dict)
-    conversations: dict[tuple[str, str], StoredConversation] = field(default_factory=dict)
-    decisions: dict[tuple[str, str, str], Mapping[str, Any]] = field(default_factory=dict)
-    handoffs: dict[tuple[str, str], Handoff] = field(default_factory=dict)
-    reps: dict[tuple[str, str], Rep] = field(default_factory=dict)
-    events: list[Event] = field(default_factory=list)
-    last_event_id: int = 0
-    outbox: dict[int, OutboxMessage] = field(default_factory=dict)
-    last_outbox_id: int = 0
-
-    def snapshot(self) -> _Tables:
-        """Stored rows are never handed out, so copying the containers is enough."""
-        return _Tables(**{f.name: copy.copy(getattr(self, f.name)) for f in fields(self)})
-
-
 class InMemoryTx(InMemoryAccessTx, InMemoryOutboxTx):
-    """One transaction over `_Tables`; see `warmline.service.ports.Tx`."""
+    """One transaction over `Tables`; see `warmline.service.ports.Tx`."""
 
-    def __init__(self, tables: _Tables) -> None:
+    def __init__(self, tables: Tables) -> None:
         self._t = tables
 
     # conversations and turns
@@ -274,7 +255,7 @@ class InMemoryStore:
     """The `Store` port in memory. Transactions run one at a time, across threads."""
 
     def __init__(self) -> None:
-        self._tables = _Tables()
+        self._tables = Tables()
         self._lock = threading.Lock()
         self._owner: int | None = None
 

@@ -13,14 +13,14 @@ from warmline.service.ports import ApiKey, User
 from .records import as_utc
 
 if TYPE_CHECKING:
-    from .memory import _Tables
+    from .memory_tables import Tables
 
 
 class InMemoryAccessTx:
     """Mixed into `InMemoryTx`; see the tenant, key and user methods of
     `warmline.service.ports.Tx`."""
 
-    _t: _Tables
+    _t: Tables
 
     def _need_tenant(self, tenant_id: str) -> None:
         # Mirrors the SQL schema's foreign key from every row to its tenant.

@@ -14,7 +14,7 @@ from warmline.service.ports import OutboxCounts, OutboxMessage, OutboxStatus
 from .records import as_json, as_utc
 
 if TYPE_CHECKING:
-    from .memory import _Tables
+    from .memory_tables import Tables
 
 _ERROR_CHARS = 500
 
@@ -22,7 +22,7 @@ _ERROR_CHARS = 500
 class InMemoryOutboxTx:
     """Mixed into `InMemoryTx`; see the outbox methods of `warmline.service.ports.Tx`."""
 
-    _t: _Tables
+    _t: Tables
 
     def add_outbox(self, tenant_id: str, *, message_id: str, target: str, type: str,
                    payload: Mapping[str, Any], at: datetime) -> int:

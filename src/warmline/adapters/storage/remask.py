@@ -16,8 +16,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from warmline.core.masking import Masker, masker_for
-from warmline.core.policy import Policy
+from warmline.core.decision.masking import Masker, masker_for
+from warmline.core.policy.model import Policy
 
 from .engine import mapped_errors
 from .sql import SqlStore

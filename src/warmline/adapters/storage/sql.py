@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.exc import OperationalError
 
+from warmline.core.analytics.metrics import CustomerContact
 from warmline.core.conversation import Contact
 from warmline.core.errors import AdapterError
 from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus
-from warmline.core.metrics import CustomerContact
 from warmline.service.ports import Event, StoredConversation
 
 from . import rows

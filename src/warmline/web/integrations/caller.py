@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from warmline.core.errors import AuthError
 from warmline.core.handoff import Tenant
-from warmline.core.policy import Integration
+from warmline.core.policy.model import Integration
 from warmline.service.deciding import Decider
 from warmline.service.tenants import KEY_PREFIX
 from warmline.web.auth import api_tenant, services

@@ -23,9 +23,9 @@ from starlette.concurrency import run_in_threadpool
 
 from warmline.adapters.platforms import twilio
 from warmline.bootstrap import Services
+from warmline.core.decision.sip_header import BRIEF_HEADER, brief_header
 from warmline.core.errors import NotFound, SignatureInvalid
 from warmline.core.handoff import Handoff
-from warmline.core.sip_header import BRIEF_HEADER, brief_header
 from warmline.web.auth import services
 from warmline.web.integrations.caller import Caller, integration_caller, require_signature
 from warmline.web.integrations.inbound import TENANT_PARAMETER, read_body
