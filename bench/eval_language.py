@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import hashlib
 import json
 import os
@@ -57,21 +58,23 @@ NATCS_CANCEL = {
     "CloseAccount",
     "CancelCheck",
 }
-MULTIDOGO_CANCEL = {"closeaccount", "cancelorder", "cancelflight", "cancelclaim"}
+MULTIDOGO_CANCEL = ("closeaccount", "cancelserviceintent", "stoporder")
 PERSON_TRIGGER = "asks-for-a-person"
 CANCEL_TRIGGER = "eval-cancel"
 FRUSTRATION_LINE = 0.80
 EVAL_TRIGGER = f'  - name: {CANCEL_TRIGGER}\n    when: intent == "cancel"\n    queue: retention\n'
 
 
-def general_with_cancel() -> Decider:
-    """The bundled `general` policy plus the trigger `intent == "cancel"`."""
+def general_with_cancel(*, baseline: bool = False) -> Decider:
+    """The bundled `general` policy plus the trigger `intent == "cancel"`; with ``baseline``,
+    without the language model (the phrase rules and the intent model alone)."""
     assert "general" in bundled_policy_names()
     text = (Path(__import__("warmline").__file__).parent / "policies" / "general.yaml").read_text(
         encoding="utf-8"
     )
     text = text.replace("queues:", EVAL_TRIGGER + "queues:", 1)
-    return build_decider(parse_policy_text(text, source="<general+eval-cancel>"))
+    decider = build_decider(parse_policy_text(text, source="<general+eval-cancel>"))
+    return dataclasses.replace(decider, language=None) if baseline else decider
 
 
 def conversation(texts: Sequence[tuple[str, str]], cid: str = "eval") -> Any:
@@ -153,16 +156,19 @@ def person_sets(data: Path) -> dict[str, list[tuple[str, bool]]]:
             hint3.append((text, False))
     return {
         "HINT3 v2 test": hint3,
-        "NLU++ folds 0-16": [
+        "NLU++ folds 0-16 (0-13 trained on)": [
             (row["text"], "handoff" in row.get("intents", [])) for row in nlupp(data)
+        ],
+        "NLU++ folds 14-16 (not trained on)": [
+            (row["text"], "handoff" in row.get("intents", [])) for row in nlupp(data, range(14, 17))
         ],
     }
 
 
-def nlupp(data: Path) -> list[dict[str, Any]]:
+def nlupp(data: Path, folds: Iterable[int] = range(17)) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for domain in ("banking", "hotels"):
-        for fold in range(17):
+        for fold in folds:
             path = data / "nlupp" / domain / f"fold{fold}.json"
             rows.extend(json.loads(path.read_text(encoding="utf-8")))
     return rows
@@ -303,10 +309,13 @@ def main() -> None:
         default=150,
         help="MultiDoGO dev conversations per domain to replay",
     )
+    parser.add_argument(
+        "--baseline", action="store_true", help="without the language model (phrase rules)"
+    )
     parser.add_argument("--examples", type=int, default=0, help="print up to N misses per set")
     opts = parser.parse_args()
     data: Path = opts.data
-    decider = general_with_cancel()
+    decider = general_with_cancel(baseline=opts.baseline)
     memo: dict[str, Fired] = {}
 
     print("## Requests for a person (`human_requested` or the `asks-for-a-person` trigger)\n")
@@ -401,7 +410,9 @@ def report_conversations(
         f"{100 * esc / len(calm_star):.1f} % ({esc} of {len(calm_star)}; by reason: "
         f"{_counts(kinds)})"
     )
-    plain = [k for k in picked if not any(r["intent"] in MULTIDOGO_CANCEL for r in convs[k])]
+    plain = [
+        k for k in picked if not any(c in r["intent"] for c in MULTIDOGO_CANCEL for r in convs[k])
+    ]
     esc, kinds = 0, Counter[str]()
     for k in plain:
         texts = [

@@ -13,6 +13,7 @@ from warmline.core.conversation import Contact, Conversation
 from warmline.core.decision import Brief, Decision
 from warmline.core.engine import decide, find_reasons
 from warmline.core.intents import IntentClassifier
+from warmline.core.language.scorer import LanguageModel
 from warmline.core.policy import Policy
 from warmline.core.redaction import redact
 from warmline.core.situation import assess
@@ -27,6 +28,8 @@ class Decider:
     classifier: IntentClassifier | None = None
     summarizer: Summarizer | None = None
     """Optional prose summaries (off by default); failures keep the deterministic brief."""
+    language: LanguageModel | None = None
+    """The embedded language model the signals read (bootstrap gives the bundled one)."""
 
     def decide(
         self,
@@ -38,7 +41,8 @@ class Decider:
     ) -> Decision:
         started = time.perf_counter()
         decision = decide(conversation, self.policy, classifier=self.classifier, now=now,
-                          history=history, queue_has_free_rep=queue_has_free_rep)
+                          history=history, queue_has_free_rep=queue_has_free_rep,
+                          language=self.language)
         if self.summarizer is not None and decision.brief is not None:
             decision = self._with_prose(conversation, decision)
         return replace(decision, latency_ms=(time.perf_counter() - started) * 1000.0)
@@ -49,7 +53,8 @@ class Decider:
         decision = self.decide(conversation, now=now)
         if decision.brief is not None:
             return decision.brief
-        situation = assess(conversation, self.policy, classifier=self.classifier, now=now)
+        situation = assess(conversation, self.policy, classifier=self.classifier, now=now,
+                           language=self.language)
         brief = write_brief(conversation, self.policy, situation,
                             find_reasons(self.policy, situation, []))
         if self.summarizer is None:

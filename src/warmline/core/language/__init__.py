@@ -1,0 +1,1 @@
+"""Understanding customer language: the embedded model's scores for the signals."""
