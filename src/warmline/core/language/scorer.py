@@ -1,8 +1,8 @@
 """The embedded language model, fast tier: independent logistic heads over TF-IDF word and
 character n-grams (`warmline.core.intent_model`), scored per sentence or clause.
 
-Pure numpy, no IO. A message is split into clauses; each head's score is the highest over the
-whole message and its clauses, and it names the clause it came from, so a long message that
+Pure numpy, no IO. A message is split into clauses; each head's score is the highest over its
+clauses, and it names the clause it came from, so a long message that
 asks for a person in one sentence is read as asking, and a decision can quote those words.
 """
 
@@ -138,16 +138,12 @@ class LanguageModel:
 
 
 def clauses(text: str) -> list[str]:
-    """The whole message (cut to 1,000 characters) and, when it has several, its sentences and
-    clauses (each cut to 300; at most 8 from each end of a very long message)."""
-    flat = " ".join(text.split())
-    whole = flat[:_MAX_TEXT]
-    parts = [p for p in _CLAUSE.split(text) if p and p.strip()]
+    """The pieces a message is scored by: its sentences and clauses (each cut to 300
+    characters; at most 8 from each end of a very long message), or the whole message (cut
+    to 1,000) when it is one clause. Never empty."""
+    parts = [" ".join(p.split())[:_MAX_CLAUSE] for p in _CLAUSE.split(text) if p and p.strip()]
+    if len(parts) <= 1:
+        return [" ".join(text.split())[:_MAX_TEXT]]
     if len(parts) > 2 * _EDGE_CLAUSES:
         parts = parts[:_EDGE_CLAUSES] + parts[-_EDGE_CLAUSES:]
-    out = [whole]
-    for part in parts:
-        piece = " ".join(part.split())[:_MAX_CLAUSE]
-        if piece and piece != whole:
-            out.append(piece)
-    return out
+    return parts

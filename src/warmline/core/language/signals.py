@@ -24,6 +24,9 @@ _CARRY = 0.90
 _NEUTRAL_DECAY = 0.75
 _SATISFIED_DECAY = 0.40
 _BARE_MAX = 60
+#: Frustration reads the customer's latest turns only: an older turn's weight has faded under
+#: 0.9 ** 8 (x 0.75 per calm turn between) and each new text costs a model pass.
+FRUSTRATION_TURNS = 8
 _PERSON = re.compile(r"\b(?:agents?|agnt|person|people|human|humans|someone|somebody|anyone"
                      r"|anybody|rep|reps|representatives?|operators?|manager|supervisor|staff"
                      r"|transfer|call|contact)\b")
@@ -96,12 +99,12 @@ class Frustration:
 
 
 def frustration_over_turns(model: LanguageModel, texts: Sequence[str]) -> Frustration:
-    """The model's probability per turn, oldest first, carried across turns: a turn at or over
-    0.5 gives ``score = 1 - (1 - 0.9 * score) * (1 - p)``; a calmer turn lowers the score
-    (x 0.4 when it sounds satisfied, else x 0.75). One rant at p = 0.85 scores 0.85; two
-    annoyed turns at 0.6 reach 0.82."""
+    """The model's probability per turn over the latest 8 turns, oldest first, carried: a
+    turn at or over 0.7 gives ``score = 1 - (1 - 0.9 * score) * (1 - p)``; a calmer turn lowers
+    the score (x 0.4 when it sounds satisfied, else x 0.75). One rant at p = 0.85 scores 0.85;
+    two annoyed turns at 0.7 reach 0.88."""
     score, words, peak = 0.0, "", 0.0
-    for text in texts:
+    for text in texts[-FRUSTRATION_TURNS:]:
         head = model.score(text).frustration
         if head.score >= FRUSTRATION_FLOOR:
             score = 1.0 - (1.0 - _CARRY * score) * (1.0 - head.score)
