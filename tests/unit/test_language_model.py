@@ -148,3 +148,18 @@ def test_start_up_stops_when_the_bundled_model_is_missing(
         assert err.value.problems[0].file == "warmline/models/gone.npz"
     finally:
         bundled_language_model.cache_clear()
+
+
+@pytest.mark.parametrize(("text", "escalates"), [("my card was stolen last night", False),
+                                                 ("My phone was stolen", False),
+                                                 ("Is there someone I can call?", True),
+                                                 ("please close my account", True)])
+def test_the_general_policy_reads_cancellation_and_requests_through_the_model(
+    text: str, escalates: bool
+) -> None:
+    from warmline.bootstrap import build_decider
+
+    conversation = parse_conversation({"id": "c", "started_at": AT, "turns": [
+        {"speaker": "customer", "text": text, "at": AT}]})
+    decision = build_decider("general").decide(conversation)
+    assert decision.is_handoff is escalates
