@@ -13,7 +13,7 @@ from warmline.adapters.language_files import bundled_language_model, load_langua
 from warmline.core.conversation import parse_conversation
 from warmline.core.errors import InvalidInput
 from warmline.core.language.scorer import HEADS, clauses
-from warmline.core.language.signals import cancel_head, human_head
+from warmline.core.language.model_signals import cancel_head, human_head
 
 SAMPLE = Path(__file__).parent.parent / "data" / "language_sample.jsonl"
 AT = "2026-01-06T10:00:00-06:00"

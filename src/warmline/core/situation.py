@@ -16,7 +16,7 @@ from warmline.core.decision import Inference
 from warmline.core.errors import ConversationError, Problem
 from warmline.core.intents import OUT_OF_SCOPE, IntentClassifier, IntentPrediction
 from warmline.core.language.scorer import HeadScore, LanguageModel
-from warmline.core.language.signals import (
+from warmline.core.language.model_signals import (
     LanguageIntents,
     frustration_over_turns,
     human_request,

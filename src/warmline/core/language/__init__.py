@@ -1,1 +1,0 @@
-"""Understanding customer language: the embedded model's scores for the signals."""
