@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install fmt lint typecheck imports test examples check demo bench faults clean
+.PHONY: help install fmt lint typecheck imports test examples check demo bench faults clean models
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ examples: install ## Check every example policy and decide every example convers
 	done; echo "ok: every example conversation decided"
 
 check: lint typecheck imports examples test ## Everything CI runs
+
+models: install ## Retrain the embedded language model (src/warmline/models/language.npz; needs ../shared/data)
+	$(BIN)/python training/train_language.py $(if $(DATA),--data $(DATA))
 
 demo: install ## Run the server on SQLite with simulated AI agents and reps; open the desk it prints
 	$(BIN)/warmline demo

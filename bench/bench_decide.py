@@ -10,6 +10,7 @@ nothing here asserts a timing.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import random
 import statistics
@@ -140,6 +141,8 @@ def bench_decide(n: int) -> None:
     b50 = pct(base, .5)
     report("decide, AI gives intent/type/confidence", timed(decider.decide, given), b50)
     report("decide, all inferred (bundled model)", timed(decider.decide, bare), b50)
+    plain = dataclasses.replace(decider, language=None)
+    report("decide, given, phrase rules (no language model)", timed(plain.decide, given), b50)
     report("parse + decide + to_dict (JSON dict in/out)",
            timed(lambda d: decider.decide(parse_conversation(d)).to_dict(), raw), b50)
     escalated = sum(decider.decide(c).is_handoff for c in given)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from warmline.adapters.intent_files import load_bundled_model, load_model
+from warmline.adapters.language_files import bundled_language_model
 from warmline.adapters.llm_summarizer import OpenAICompatibleSummarizer
 from warmline.adapters.notify.slack import SlackNotifier
 from warmline.adapters.notify.webhook import WebhookNotifier
@@ -48,9 +49,13 @@ def classifier_for(policy: Policy) -> IntentClassifier:
 def build_decider(policy: Policy | str | os.PathLike[str] | None = None, *,
                   summarizer: Summarizer | None = None) -> Decider:
     """A `Decider` for a `Policy`, a policy file, or a bundled policy name (default
-    `general`), with an optional prose summarizer."""
+    `general`), with an optional prose summarizer and the bundled language model.
+
+    Raises:
+        InvalidInput: the bundled language model is missing or corrupt (naming the file).
+    """
     loaded = policy if isinstance(policy, Policy) else load_policy(policy)
-    return Decider(loaded, classifier_for(loaded), summarizer)
+    return Decider(loaded, classifier_for(loaded), summarizer, bundled_language_model())
 
 
 def build_summarizer(url: str | None, model: str, api_key: str | None,
@@ -113,6 +118,7 @@ def server_prices(settings: Settings) -> CostAssumptions:
 
 def build_services(settings: Settings, *, store: Store | None = None,
                    clock: Clock | None = None) -> Services:
+    bundled_language_model()  # a missing or corrupt model file stops start-up, named
     clock = clock or SystemClock()
     store = store or build_store(settings.db)
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None

@@ -63,11 +63,11 @@ def save_model(path: str | Path, model: LinearIntentModel, card: ModelCard) -> P
               "weights": model.weights, "biases": model.biases,
               "card": np.asarray(json.dumps(meta, sort_keys=True))}
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(_npz_bytes(arrays))
+    target.write_bytes(npz_bytes(arrays))
     return target
 
 
-def _npz_bytes(arrays: dict[str, Any]) -> bytes:
+def npz_bytes(arrays: dict[str, Any]) -> bytes:
     """A compressed ``.npz`` with fixed timestamps, so the same model is the same bytes."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

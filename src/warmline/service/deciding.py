@@ -15,6 +15,7 @@ from warmline.core.decision.model import Brief, Decision
 from warmline.core.decision.situation import assess
 from warmline.core.language.intents import IntentClassifier
 from warmline.core.language.redaction import redact
+from warmline.core.language.scorer import LanguageModel
 from warmline.core.policy.model import Policy
 from warmline.service.ports import Summarizer
 
@@ -27,6 +28,8 @@ class Decider:
     classifier: IntentClassifier | None = None
     summarizer: Summarizer | None = None
     """Optional prose summaries (off by default); failures keep the deterministic brief."""
+    language: LanguageModel | None = None
+    """The embedded language model the signals read (bootstrap gives the bundled one)."""
 
     def decide(
         self,
@@ -38,7 +41,8 @@ class Decider:
     ) -> Decision:
         started = time.perf_counter()
         decision = decide(conversation, self.policy, classifier=self.classifier, now=now,
-                          history=history, queue_has_free_rep=queue_has_free_rep)
+                          history=history, queue_has_free_rep=queue_has_free_rep,
+                          language=self.language)
         if self.summarizer is not None and decision.brief is not None:
             decision = self._with_prose(conversation, decision)
         return replace(decision, latency_ms=(time.perf_counter() - started) * 1000.0)
@@ -49,7 +53,8 @@ class Decider:
         decision = self.decide(conversation, now=now)
         if decision.brief is not None:
             return decision.brief
-        situation = assess(conversation, self.policy, classifier=self.classifier, now=now)
+        situation = assess(conversation, self.policy, classifier=self.classifier, now=now,
+                           language=self.language)
         brief = write_brief(conversation, self.policy, situation,
                             find_reasons(self.policy, situation, []))
         if self.summarizer is None:

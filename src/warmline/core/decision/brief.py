@@ -88,8 +88,9 @@ def brief_details(conversation: Conversation, policy: Policy) -> dict[str, Any]:
                             fallback_time=conversation.last_time()).to_dict()
     for key, masked in _masked_scalars(turns, policy.redact).items():
         found.setdefault(key, masked)
-    for key, value in (("name", customer.name), ("phone", customer.phone),
-                       ("email", customer.email)):
+    if customer.name:  # the name the conversation carries wins over a guess from the words
+        found["name"] = customer.name
+    for key, value in (("phone", customer.phone), ("email", customer.email)):
         if value and key not in found:
             found[key] = value
     for key in _SCALARS:

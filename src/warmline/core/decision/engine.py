@@ -16,6 +16,7 @@ from warmline.core.decision.routing import choose_destination, is_queue_open, sa
 from warmline.core.decision.situation import Situation, assess
 from warmline.core.language.intents import IntentClassifier
 from warmline.core.language.redaction import redact
+from warmline.core.language.scorer import LanguageModel
 from warmline.core.policy.model import Mode, Policy, Route, Trigger
 
 
@@ -31,18 +32,21 @@ def _trigger_detail(trigger: Trigger, s: Situation) -> str:
 def find_reasons(policy: Policy, s: Situation, triggers: Sequence[Trigger],
                  names: Sequence[str] = ()) -> list[Reason]:
     """Every reason that fired, in SPEC order: triggers (policy order), human_requested,
-    frustration, ai_failure_loop, low_confidence. A quote of the customer has the policy's
-    `redact:` kinds masked (``names``: the customer's name parts)."""
+    frustration, ai_failure_loop, low_confidence. ``names``: the customer's name parts, masked
+    in quoted words when the policy redacts names."""
     reasons = [Reason(ReasonCode.TRIGGER, t.name, _trigger_detail(t, s)) for t in triggers]
     signals = policy.signals
     if signals.human_requested and s.human_requested:
-        # Masked before it is clipped: a clip could cut a card number short of detection.
-        quote = _clip(redact(s.last_customer_text, policy.redact, names=names))
-        reasons.append(Reason(ReasonCode.HUMAN_REQUESTED, "signals.human_requested",
-                              f"customer asked for a person: \"{quote}\""))
+        reading = s.human_reading
+        detail = (f"human_requested {reading.score:.2f}: \"{_quote(policy, reading.words, names)}\""
+                  if reading is not None else
+                  f"customer asked for a person: \"{_quote(policy, s.last_customer_text, names)}\"")
+        reasons.append(Reason(ReasonCode.HUMAN_REQUESTED, "signals.human_requested", detail))
     if signals.frustration is not None and s.frustration >= signals.frustration:
-        reasons.append(Reason(ReasonCode.FRUSTRATION, "signals.frustration",
-                              f"score {s.frustration:.2f} ≥ {signals.frustration:.2f}"))
+        detail = f"score {s.frustration:.2f} ≥ {signals.frustration:.2f}"
+        if s.frustration_words:
+            detail += f": \"{_quote(policy, s.frustration_words, names)}\""
+        reasons.append(Reason(ReasonCode.FRUSTRATION, "signals.frustration", detail))
     if signals.ai_failures is not None and s.ai_failures >= signals.ai_failures:
         reasons.append(Reason(ReasonCode.AI_FAILURE_LOOP, "signals.ai_failures",
                               f"{s.ai_failures} AI fallback replies in a row "
@@ -53,6 +57,12 @@ def find_reasons(policy: Policy, s: Situation, triggers: Sequence[Trigger],
         reasons.append(Reason(ReasonCode.LOW_CONFIDENCE, s.threshold_rule,
                               f"{confidence:.2f} < {s.threshold:.2f}{source}"))
     return reasons
+
+
+def _quote(policy: Policy, words: str, names: Sequence[str]) -> str:
+    """The customer's words in a reason's detail, masked by the policy's `redact:`, then
+    clipped (a clip could cut a card number short of detection)."""
+    return _clip(redact(words, policy.redact, names=names))
 
 
 def _clip(text: str, limit: int = 80) -> str:
@@ -76,6 +86,7 @@ def decide(
     now: datetime | None = None,
     history: Sequence[Contact] = (),
     queue_has_free_rep: Callable[[str], bool] | None = None,
+    language: LanguageModel | None = None,
 ) -> Decision:
     """Decide one turn of a conversation.
 
@@ -86,8 +97,11 @@ def decide(
             `customer.recent_contacts` for `repeat_contacts`).
         queue_has_free_rep: a server's view of staffing; when it says no for an open
             queue, the action is `hold`.
+        language: the embedded language model (`warmline.core.language`); without it, the
+            signals fall back to phrase rules.
     """
-    s = assess(conversation, policy, classifier=classifier, now=now, history=history)
+    s = assess(conversation, policy, classifier=classifier, now=now, history=history,
+               language=language)
     ctx = s.context
     matched = [t for t in policy.triggers if t.rule.holds(ctx)]
     reasons = find_reasons(policy, s, matched, known_names(conversation))

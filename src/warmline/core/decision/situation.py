@@ -20,6 +20,12 @@ from warmline.core.language.intents import (
     IntentPrediction,
     MaskAware,
 )
+from warmline.core.language.model_signals import (
+    LanguageIntents,
+    frustration_over_turns,
+    human_request,
+)
+from warmline.core.language.scorer import HeadScore, LanguageModel
 from warmline.core.language.signals import count_ai_failures, frustration_score, is_human_requested
 from warmline.core.policy.model import Policy
 
@@ -58,6 +64,10 @@ class Situation:
     """What the customer wants now, for the brief: the intent, unless the customer spoke after
     the AI's last turn and the classifier clearly reads something else there."""
     context: dict[str, Any] = field(default_factory=dict)
+    human_reading: HeadScore | None = None
+    """The language model's request for a person (score and words), when it read one."""
+    frustration_words: str = ""
+    """The words of the angriest turn behind the language model's frustration score."""
 
 
 def resolve_now(conversation: Conversation, fallback: datetime | None) -> datetime:
@@ -147,8 +157,13 @@ def assess(
     classifier: IntentClassifier | None = None,
     now: datetime | None = None,
     history: Sequence[Contact] = (),
+    language: LanguageModel | None = None,
 ) -> Situation:
-    """Resolve every fact the policy's rules and signals need, once."""
+    """Resolve every fact the policy's rules and signals need, once. With a ``language``
+    model, it reads `human_requested`, `frustration` and whether an inferred intent is
+    `cancel`; without one, the phrase rules of `warmline.core.language.signals` do."""
+    if language is not None and classifier is not None:
+        classifier = LanguageIntents(classifier, language)
     at = resolve_now(conversation, now)
     if policy.redact and classifier is not None:  # text is masked before it is decided on
         classifier = MaskAware(classifier)
@@ -161,10 +176,22 @@ def assess(
     threshold, threshold_rule = policy.threshold_for(qt.label)
     used = policy.used_names
     signals = policy.signals
-    human = (signals.human_requested or "human_requested" in used) and any(
-        is_human_requested(text) for text in _latest_customer_block(turns))
-    frustration = (frustration_score(customer_texts)
-                   if signals.frustration is not None or "frustration" in used else 0.0)
+    human_reading: HeadScore | None = None
+    frustration_words = ""
+    wants_human = signals.human_requested or "human_requested" in used
+    wants_frustration = signals.frustration is not None or "frustration" in used
+    if language is not None:
+        if wants_human:
+            human_reading = human_request(language, _latest_customer_block(turns))
+        human = human_reading is not None
+        frustration = 0.0
+        if wants_frustration:
+            reading = frustration_over_turns(language, customer_texts)
+            frustration, frustration_words = reading.score, reading.words
+    else:
+        human = wants_human and any(
+            is_human_requested(text) for text in _latest_customer_block(turns))
+        frustration = frustration_score(customer_texts) if wants_frustration else 0.0
     failures = count_ai_failures(turns) if signals.ai_failures is not None or (
         "ai_failures" in used) else 0
     repeat = count_repeats([*conversation.customer.recent_contacts, *history], at,
@@ -173,7 +200,8 @@ def assess(
         now=at, local=local, intent=intent, question_type=qt, confidence=conf,
         threshold=threshold, threshold_rule=threshold_rule, human_requested=human,
         frustration=frustration, ai_failures=failures, repeat=repeat,
-        business_hours=policy.business_hours.is_open(local), last_customer_text=last_text)
+        business_hours=policy.business_hours.is_open(local), last_customer_text=last_text,
+        human_reading=human_reading, frustration_words=frustration_words)
     situation.wants = _wants(intent, turns, classifier)
     situation.context = _rule_context(situation, conversation, used)
     return situation

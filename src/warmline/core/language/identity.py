@@ -172,7 +172,9 @@ _NAME = rf"(?P<name>{_HONORIFIC}{_WORD}(?:\s+{_WORD}){{0,3}})"
 _GREETING = (r"(?:(?:hi|hello|hey|yes|yeah|yep|yup|sure|ok|okay|um|uh|so|good\s+(?:morning|"
              r"afternoon|evening))\b[\s,.!]*)*")
 _STRONG = compile_fast(
-    r"\b(?i:(?:my\s+)?(?:full\s+|first\s+)?(?<!last\s)(?<!family\s)(?<!sur)name\s+is|"
+    # "His name is Robert": a third party's name, not the speaker's.
+    r"\b(?i:(?<!his\s)(?<!her\s)(?<!their\s)(?<!'s\s)(?<!whose\s)"
+    r"(?:my\s+)?(?:full\s+|first\s+)?(?<!last\s)(?<!family\s)(?<!sur)name\s+is|"
     r"my\s+name's|name's|name\s+on\s+the\s+account\s+is|under\s+the\s+name(?:\s+of)?)"
     rf"\s*[:,]?\s+{_NAME}", "mfnu")
 _LAST = compile_fast(
@@ -198,6 +200,8 @@ monday tuesday wednesday thursday friday saturday sunday january february march 
 july august september october november december
 """
 _NOT_NAMES = frozenset(_NOT_NAME_WORDS.split())
+#: "I've", "we're", "you'll", "he'd", "don't": a pronoun or verb, never a name.
+_CONTRACTION = re.compile(r"['\u2019](?:ve|re|ll|d|m|t)$")
 
 
 def find_names(text: str, *, is_customer: bool = True) -> list[Mention]:
@@ -255,7 +259,7 @@ def _name_words(raw: str, *, needs_capital: bool) -> str | None:
 def _is_not_a_name(word: str, *, needs_capital: bool) -> bool:
     """Digits never; after a weak cue, only a capitalised word that is not all capitals
     ("It's URGENT")."""
-    if any(c.isdigit() for c in word):
+    if any(c.isdigit() for c in word) or _CONTRACTION.search(word.lower()):
         return True
     return needs_capital and (not word[0].isupper() or (len(word) > 1 and word.isupper()))
 

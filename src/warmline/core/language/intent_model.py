@@ -135,6 +135,10 @@ class LinearIntentModel:
             logits[row] = self._logits(text)
         return _softmax(logits)
 
+    def logits(self, text: str) -> FloatArray:
+        """(n_labels,) raw scores of one utterance: independent heads read them one by one."""
+        return self._logits(text)
+
     def decide(self, probs: FloatArray) -> IntentPrediction:
         """Turn one row of probabilities into a prediction."""
         best = int(np.argmax(probs))
