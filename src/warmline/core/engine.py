@@ -15,7 +15,13 @@ from warmline.core.experiment import Arm, assign_arm, experiment_key
 from warmline.core.intents import IntentClassifier
 from warmline.core.policy import Mode, Policy, Route, Trigger
 from warmline.core.redaction import redact
-from warmline.core.routing import choose_destination, is_queue_open, say_to_customer
+from warmline.core.routing import (
+    Staffing,
+    choose_destination,
+    is_queue_open,
+    say_to_customer,
+    staffed_action,
+)
 from warmline.core.situation import Situation, assess
 
 
@@ -76,6 +82,7 @@ def decide(
     now: datetime | None = None,
     history: Sequence[Contact] = (),
     queue_has_free_rep: Callable[[str], bool] | None = None,
+    queue_staffing: Callable[[str], Staffing] | None = None,
 ) -> Decision:
     """Decide one turn of a conversation.
 
@@ -86,6 +93,9 @@ def decide(
             `customer.recent_contacts` for `repeat_contacts`).
         queue_has_free_rep: a server's view of staffing; when it says no for an open
             queue, the action is `hold`.
+        queue_staffing: a finer view that also knows when nobody with the queue's skills
+            is signed in; then the queue's `unstaffed:` choice applies (wins over
+            `queue_has_free_rep`).
     """
     s = assess(conversation, policy, classifier=classifier, now=now, history=history)
     ctx = s.context
@@ -113,8 +123,12 @@ def decide(
         mode = Mode.COLD if arm is Arm.COLD else Mode.WARM
         groups.append((arm.tag,))
     action = Action.ESCALATE
+    unstaffed, staffed = None, True
     if not is_queue_open(policy, destination.queue, s.local):
         action = Action.CALLBACK
+    elif queue_staffing is not None:
+        action, destination, unstaffed, staffed = staffed_action(
+            policy, destination, s.local, queue_staffing)
     elif queue_has_free_rep is not None and not queue_has_free_rep(destination.queue):
         action = Action.HOLD
     notify = _union([t.notify for t in matched] + ([route.notify] if route else []))
@@ -126,5 +140,5 @@ def decide(
         destination=destination,
         priority=max(priorities) if priorities else policy.defaults.priority,
         tags=tags, brief=brief,
-        say_to_customer=say_to_customer(policy, destination, action, mode),
-        notify=notify, signals=signals)
+        say_to_customer=say_to_customer(policy, destination, action, mode, staffed=staffed),
+        notify=notify, signals=signals, unstaffed=unstaffed)

@@ -62,6 +62,11 @@ class Rep:
     role: Role = Role.REP
 
     @property
+    def is_signed_in(self) -> bool:
+        """At the desk and taking work (available or busy), not away or offline."""
+        return self.status in (RepStatus.AVAILABLE, RepStatus.BUSY)
+
+    @property
     def has_free_slot(self) -> bool:
         return self.status is RepStatus.AVAILABLE and self.active < self.capacity
 

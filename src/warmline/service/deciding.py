@@ -15,6 +15,7 @@ from warmline.core.engine import decide, find_reasons
 from warmline.core.intents import IntentClassifier
 from warmline.core.policy import Policy
 from warmline.core.redaction import redact
+from warmline.core.routing import Staffing
 from warmline.core.situation import assess
 from warmline.service.ports import Summarizer
 
@@ -35,10 +36,12 @@ class Decider:
         now: datetime | None = None,
         history: Sequence[Contact] = (),
         queue_has_free_rep: Callable[[str], bool] | None = None,
+        queue_staffing: Callable[[str], Staffing] | None = None,
     ) -> Decision:
         started = time.perf_counter()
         decision = decide(conversation, self.policy, classifier=self.classifier, now=now,
-                          history=history, queue_has_free_rep=queue_has_free_rep)
+                          history=history, queue_has_free_rep=queue_has_free_rep,
+                          queue_staffing=queue_staffing)
         if self.summarizer is not None and decision.brief is not None:
             decision = self._with_prose(conversation, decision)
         return replace(decision, latency_ms=(time.perf_counter() - started) * 1000.0)

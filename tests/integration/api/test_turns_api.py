@@ -199,6 +199,14 @@ def test_hold_when_the_queue_is_open_but_nobody_is_free(api: Api) -> None:
     assert third["hold"]["estimated_wait_seconds"] > second["hold"]["estimated_wait_seconds"]
 
 
+def test_a_queue_nobody_staffs_holds_without_an_invented_wait_or_busy_reps(api: Api) -> None:
+    decision = api.turn("c1", "cancel my account").json()  # no rep exists at all
+    assert decision["action"] == "hold"
+    assert decision["hold"] == {"position": 1, "estimated_wait_seconds": None}
+    assert decision["unstaffed"] == {"queue": "retention", "then": "hold"}
+    assert "with another customer" not in decision["say_to_customer"]
+
+
 def test_each_api_key_is_rate_limited_with_429_and_retry_after(api: Api) -> None:
     from warmline.web.ratelimit import RateLimiter
 
