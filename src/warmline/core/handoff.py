@@ -60,6 +60,8 @@ class Rep:
     timezone: str = "UTC"
     idle_since: datetime | None = None
     role: Role = Role.REP
+    missed_offers: int = 0
+    """Offers in a row that rang out unanswered (ring-no-answer); accepting resets it."""
 
     @property
     def is_signed_in(self) -> bool:

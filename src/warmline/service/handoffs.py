@@ -42,7 +42,9 @@ class HandoffService:
         now = self.clock.now()
         with self.store.transaction() as tx:
             handoff = self._load(tx, tenant, handoff_id)
-            self._rep(tx, tenant, rep_id)
+            rep = self._rep(tx, tenant, rep_id)
+            if rep.missed_offers:  # answering ends a run of missed offers
+                tx.save_rep(replace(rep, missed_offers=0))
             if handoff.status is HandoffStatus.OFFERED and handoff.rep_id == rep_id:
                 expect = {HandoffStatus.OFFERED}
             elif handoff.status in (HandoffStatus.QUEUED, HandoffStatus.CALLBACK):
@@ -138,7 +140,8 @@ class HandoffService:
         return done
 
     def sweep(self) -> int:
-        """Overflow and re-offer for every tenant; the server runs it every second."""
+        """Ring-no-answer, overflow and re-offer for every tenant; the server runs it every
+        `sweep_seconds` (default 1)."""
         now = self.clock.now()
         changed = 0
         with self.store.read() as tx:
@@ -146,6 +149,7 @@ class HandoffService:
         for tenant in tenants:
             policy = self.tenants.decider_for(tenant).policy
             with self.store.transaction() as tx:
+                changed += self.dispatcher.ring_out(tx, tenant, policy, now)
                 changed += self.dispatcher.overflow(tx, tenant, policy, now)
                 changed += self.dispatcher.drain(tx, tenant, policy, now)
         return changed
@@ -206,7 +210,8 @@ class RepService:
             updated = replace(
                 rep, name=name or rep.name, skills=rep.skills if skills is None else skills,
                 capacity=capacity or rep.capacity, status=status or rep.status,
-                timezone=timezone or rep.timezone)
+                timezone=timezone or rep.timezone,
+                missed_offers=0 if status is RepStatus.AVAILABLE else rep.missed_offers)
             tx.save_rep(updated)
             tx.add_event(tenant.id, "rep.updated", {"rep_id": rep_id,
                                                     "status": updated.status.value}, now)

@@ -227,7 +227,8 @@ def rep_json(rep: Rep) -> dict[str, Any]:
     return {"id": rep.id, "name": rep.name, "skills": list(rep.skills),
             "capacity": rep.capacity, "active": rep.active, "status": rep.status.value,
             "timezone": rep.timezone,
-            "idle_since": rep.idle_since.isoformat() if rep.idle_since else None}
+            "idle_since": rep.idle_since.isoformat() if rep.idle_since else None,
+            "missed_offers": rep.missed_offers}
 
 
 def check_rep_access(caller: Caller, rep_id: str, body: RepUpdate | None = None) -> None:

@@ -36,8 +36,9 @@ router = APIRouter(prefix="/desk", include_in_schema=False)
 WEB_DIR = Path(__file__).parent
 #: Event types that change which handoffs wait where (the SSE stream's `event:` names).
 HANDOFF_EVENTS = ("handoff.created", "handoff.offered", "handoff.accepted", "handoff.declined",
-                  "handoff.overflowed", "handoff.completed", "handoff.handed_back",
-                  "handoff.callback_scheduled", "handoff.failed", "rep.updated")
+                  "handoff.missed", "handoff.overflowed", "handoff.completed",
+                  "handoff.handed_back", "handoff.callback_scheduled", "handoff.failed",
+                  "rep.updated")
 STATUS_CHOICES = (RepStatus.AVAILABLE, RepStatus.AWAY, RepStatus.OFFLINE)
 FAILED_LOGIN = "Wrong tenant, username or password."
 MAX_FIELD = 1000
