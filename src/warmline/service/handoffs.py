@@ -4,11 +4,13 @@ Two reps accepting at once: exactly one wins, the other gets `Conflict`."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from warmline.core.errors import Conflict, InvalidInput, NotFound
+from warmline.core.errors import Conflict, InvalidInput, NotFound, StaleWrite
 from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus, Tenant
 from warmline.core.masking import masker_for
 from warmline.service.dispatch import Dispatcher, event_payload
@@ -199,14 +201,23 @@ class RepService:
 
     def put(self, tenant: Tenant, rep_id: str, *, name: str | None = None,
             skills: tuple[str, ...] | None = None, capacity: int | None = None,
-            status: RepStatus | None = None, timezone: str | None = None) -> Rep:
-        """Create or update a rep; becoming available offers them waiting handoffs."""
+            status: RepStatus | None = None, timezone: str | None = None,
+            if_match: str | None = None) -> Rep:
+        """Create or update a rep; becoming available offers them waiting handoffs.
+        `if_match`: the `rep_etag` the caller read; a rep changed since is refused
+        (StaleWrite), so a supervisor's later, stale edit never overwrites another's."""
         if capacity is not None and not 1 <= capacity <= 50:
             raise InvalidInput(f"capacity must be 1 to 50, got {capacity}")
         now = self.clock.now()
         with self.store.transaction() as tx:
-            rep = tx.get_rep(tenant.id, rep_id) or Rep(id=rep_id, tenant_id=tenant.id,
-                                                       name=name or rep_id, idle_since=now)
+            known = tx.get_rep(tenant.id, rep_id)
+            if if_match is not None and if_match != "*" and (
+                    known is None or rep_etag(known) != if_match):
+                raise StaleWrite(f"rep {rep_id!r} changed since it was read (If-Match "
+                                 f"{if_match}, now {rep_etag(known) if known else 'absent'}): "
+                                 "reload it and apply the change again")
+            rep = known or Rep(id=rep_id, tenant_id=tenant.id, name=name or rep_id,
+                               idle_since=now)
             updated = replace(
                 rep, name=name or rep.name, skills=rep.skills if skills is None else skills,
                 capacity=capacity or rep.capacity, status=status or rep.status,
@@ -218,3 +229,11 @@ class RepService:
             if updated.status is RepStatus.AVAILABLE:
                 self.dispatcher.drain(tx, tenant, self.tenants.decider_for(tenant).policy, now)
         return updated
+
+
+def rep_etag(rep: Rep) -> str:
+    """An HTTP entity tag of what a supervisor edits on a rep (name, skills, capacity, time
+    zone): the rep's own status and load change it not, so a rep going away does not make a
+    supervisor's skills edit stale."""
+    text = json.dumps([rep.name, list(rep.skills), rep.capacity, rep.timezone])
+    return '"' + hashlib.sha256(text.encode()).hexdigest()[:20] + '"'

@@ -17,6 +17,7 @@ from warmline.core.errors import InvalidInput, Problem
 from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus
 from warmline.core.redaction import redact
 from warmline.core.situation import zone
+from warmline.service.handoffs import rep_etag
 from warmline.web.auth import Caller, CallerDep, Forbidden, ServicesDep, SupervisorDep, TenantDep
 from warmline.web.errors import PayloadTooLarge
 from warmline.web.schemas import (
@@ -243,24 +244,31 @@ def check_rep_access(caller: Caller, rep_id: str, body: RepUpdate | None = None)
                         "and timezone need a supervisor")
 
 
-@router.get("/reps/{rep_id}", summary="A rep's skills, capacity and status")
-async def get_rep(rep_id: RepId, caller: CallerDep, svc: ServicesDep) -> dict[str, Any]:
+@router.get("/reps/{rep_id}", summary="A rep's skills, capacity and status (with an ETag)")
+async def get_rep(rep_id: RepId, response: Response, caller: CallerDep, svc: ServicesDep
+                  ) -> dict[str, Any]:
     check_rep_access(caller, rep_id)
-    return rep_json(await run_in_threadpool(svc.reps.get, caller.tenant, rep_id))
+    rep = await run_in_threadpool(svc.reps.get, caller.tenant, rep_id)
+    response.headers["ETag"] = rep_etag(rep)
+    return rep_json(rep)
 
 
-@router.put("/reps/{rep_id}", summary="Create or update a rep (a rep's login: own status only)")
-async def put_rep(rep_id: RepId, body: RepUpdate, request: Request, caller: CallerDep,
-                  svc: ServicesDep) -> dict[str, Any]:
+@router.put("/reps/{rep_id}", summary="Create or update a rep (a rep's login: own status only)",
+            description="With `If-Match: <ETag from GET>`, a rep changed since is refused "
+                        "with 412 instead of overwritten.")
+async def put_rep(rep_id: RepId, body: RepUpdate, request: Request, *, response: Response,
+                  caller: CallerDep, svc: ServicesDep) -> dict[str, Any]:
     check_rep_access(caller, rep_id, body)
     tenant = caller.tenant
+    if_match = request.headers.get("if-match")
     rep = await run_in_threadpool(
         lambda: svc.reps.put(tenant, rep_id, name=body.name,
                              skills=tuple(body.skills) if body.skills is not None else None,
                              capacity=body.capacity,
                              status=RepStatus(body.status) if body.status else None,
-                             timezone=body.timezone))
+                             timezone=body.timezone, if_match=if_match))
     request.app.state.notifier.wake()
+    response.headers["ETag"] = rep_etag(rep)
     return rep_json(rep)
 
 
