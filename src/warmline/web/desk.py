@@ -367,4 +367,7 @@ def install_desk(app: FastAPI) -> None:
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(DeskProblem, _desk_problem)
     app.include_router(router)
+    from warmline.web.desk_admin import router as admin_router  # it builds on this module
+
+    app.include_router(admin_router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
