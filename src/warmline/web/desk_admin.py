@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from warmline.bootstrap import Services
 from warmline.core.handoff import Role, has_skills
+from warmline.core.situation import zone
 from warmline.service.handoffs import rep_etag
 from warmline.web.auth import services
 from warmline.web.desk import CheckedDep, DeskProblem, UserDep, _field, _render, _run
@@ -52,11 +53,12 @@ def admin_view(svc: Services, user: DeskUser) -> dict[str, Any]:
     """Reps with their ETags, queues with who can take them, and for admins users and keys."""
     policy = svc.tenants.decider_for(user.tenant).policy
     reps = svc.reps.list(user.tenant)
-    queues = [{"name": q.name, "skills": q.skills, "hours": q.hours,
+    local = svc.clock.now().astimezone(zone(policy.timezone))
+    queues = [{"name": q.name, "skills": q.skills, "open": q.hours.is_open(local),
                "reps": [r.id for r in reps if has_skills(r, q.skills)]}
               for q in policy.queues.values() if q.is_staffed]
     view: dict[str, Any] = {"reps": [{"rep": r, "etag": rep_etag(r)} for r in reps],
-                            "queues": queues, "roles": ROLES}
+                            "queues": queues, "roles": ROLES, "timezone": policy.timezone}
     if user.role is Role.ADMIN:
         view["users"] = svc.tenants.list_users(user.tenant)
         view["keys"] = svc.tenants.list_keys(user.tenant)
