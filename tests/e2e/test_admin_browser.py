@@ -26,9 +26,11 @@ timezone: UTC
 defaults: {queue: support}
 triggers:
   - {name: invoice, when: 'text.lowerAscii().contains("invoice")', queue: billing}
+  - {name: cancellation, when: 'text.lowerAscii().contains("cancel")', queue: retention}
 queues:
   support: {skills: [general]}
   billing: {skills: [billing], offer_timeout_seconds: 1}
+  retention: {skills: [retention], unstaffed: callback}
 """
 PASSWORD = "correct-horse-9"
 
@@ -41,25 +43,33 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     key = services.tenants.create_key("acme")
     tenant = services.tenants.ensure_tenant("acme")
     services.tenants.add_user("acme", "ada", PASSWORD, Role.ADMIN)
+    services.tenants.add_user("acme", "cal", PASSWORD, Role.REP, rep_id="cal")
+    # away: retention is unstaffed, and its handoffs become callbacks cal can return
+    services.reps.put(tenant, "cal", skills=("retention",), status=RepStatus.AWAY)
     for rep_id in ("ann", "bob"):  # signed in, but with no skills yet: nothing routes to them
         services.reps.put(tenant, rep_id, status=RepStatus.AVAILABLE)
     with serving(services, key) as live:
         yield live
 
 
-@pytest.fixture
-def page(browser: Any, server: Server) -> Iterator[Any]:
+def open_desk(browser: Any, server: Server, username: str) -> Any:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     opened = context.new_page()
     opened.csp_violations = watch_csp(opened)
     opened.goto(f"{server.url}/desk/login")
     opened.fill("input[name=tenant]", "acme")
-    opened.fill("input[name=username]", "ada")
+    opened.fill("input[name=username]", username)
     opened.fill("input[name=password]", PASSWORD)
     opened.click("button[type=submit]")
     opened.wait_for_url("**/desk*")
+    return opened
+
+
+@pytest.fixture
+def page(browser: Any, server: Server) -> Iterator[Any]:
+    opened = open_desk(browser, server, "ada")
     yield opened
-    context.close()
+    opened.context.close()
 
 
 def wait_for(fetch: Any, want: Any, seconds: float) -> Any:
@@ -101,3 +111,25 @@ def test_admin_sets_skills_then_an_unanswered_offer_moves_to_the_next_rep(
     page.goto(f"{api.base_url}/desk/admin")
     assert key not in page.content()
     assert page.csp_violations == []
+
+
+def test_a_cold_callback_card_shows_the_callers_number_and_is_marked_done(
+        browser: Any, server: Server, api: httpx.Client) -> None:
+    page = open_desk(browser, server, "cal")
+    try:
+        for conversation in ("cb-1", "cb-2"):  # the same caller twice: one card
+            body = {"turns": [{"speaker": "customer", "text": "I want to cancel"}],
+                    "customer": {"phone": "+15125550143"}}
+            decision = api.post(f"/v1/conversations/{conversation}/turns", json=body).json()
+            assert decision["action"] == "callback", decision
+        contact = page.locator("[data-testid=callback-contact]")
+        contact.wait_for(timeout=5000)
+        assert contact.count() == 1
+        assert "+15125550143" in contact.inner_text()
+        assert "2 requests" in contact.inner_text()
+        page.click("form.callback-result button[value=done]")
+        page.locator("[data-testid=callback-contact]").wait_for(state="detached", timeout=5000)
+        assert api.get("/v1/metrics").json()["callbacks"]["done"] == 2
+        assert page.csp_violations == []
+    finally:
+        page.context.close()

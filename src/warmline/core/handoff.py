@@ -33,6 +33,14 @@ class RepStatus(StrEnum):
     OFFLINE = "offline"
 
 
+class CallbackResult(StrEnum):
+    """What came of calling a customer back; stored as the outcome `callback_<value>`."""
+
+    DONE = "done"
+    NO_ANSWER = "no_answer"
+    RESCHEDULED = "rescheduled"
+
+
 class Role(StrEnum):
     REP = "rep"
     SUPERVISOR = "supervisor"

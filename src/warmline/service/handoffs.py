@@ -11,7 +11,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from warmline.core.errors import Conflict, InvalidInput, NotFound, StaleWrite
-from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus, Tenant
+from warmline.core.handoff import (
+    CallbackResult,
+    Handoff,
+    HandoffStatus,
+    Rep,
+    RepStatus,
+    Tenant,
+)
 from warmline.core.masking import masker_for
 from warmline.service.dispatch import Dispatcher, event_payload
 from warmline.service.ports import Clock, Store, Tx
@@ -122,6 +129,37 @@ class HandoffService:
                 raise Conflict(f"handoff {handoff_id} changed meanwhile")
             tx.add_event(tenant.id, "handoff.outcome", event_payload(updated), now)
         return updated
+
+    def callback_result(self, tenant: Tenant, handoff_id: str, rep_id: str,
+                        result: CallbackResult) -> tuple[Handoff, ...]:
+        """What came of a rep's call back, for the callback and every other one waiting for
+        the same customer in the same queue (the desk shows them as one card): `done`
+        completes them; `no_answer` and `rescheduled` keep them waiting. The result is the
+        handoffs' outcome (`callback_done` ...), which `GET /v1/metrics` counts."""
+        now = self.clock.now()
+        with self.store.transaction() as tx:
+            handoff = self._load(tx, tenant, handoff_id)
+            self._rep(tx, tenant, rep_id)
+            if handoff.status is not HandoffStatus.CALLBACK:
+                raise Conflict(f"handoff {handoff_id} is {handoff.status.value}, not a "
+                               "callback waiting")
+            group = [handoff]
+            if handoff.customer_key:
+                group += [h for h in tx.list_handoffs(
+                    tenant.id, statuses={HandoffStatus.CALLBACK}, queue=handoff.queue,
+                    limit=500) if h.customer_key == handoff.customer_key and h.id != handoff.id]
+            done: tuple[Handoff, ...] = ()
+            for one in group:
+                updated = replace(one, outcome=f"callback_{result.value}", rep_id=rep_id)
+                if result is CallbackResult.DONE:
+                    updated = replace(updated, status=HandoffStatus.COMPLETED, completed_at=now)
+                if not tx.update_handoff(updated, expect={HandoffStatus.CALLBACK}):
+                    continue  # another rep settled it meanwhile
+                kind = ("handoff.completed" if result is CallbackResult.DONE
+                        else "handoff.outcome")
+                self.dispatcher.publish(tx, tenant, kind, updated, now)
+                done += (updated,)
+        return done
 
     def _finish(self, tenant: Tenant, handoff_id: str, rep_id: str, status: HandoffStatus,
                 **fields: Any) -> Handoff:

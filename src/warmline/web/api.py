@@ -14,7 +14,7 @@ from warmline.bootstrap import Services
 from warmline.core.brief import known_names
 from warmline.core.conversation import parse_conversation
 from warmline.core.errors import InvalidInput, Problem
-from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus
+from warmline.core.handoff import CallbackResult, Handoff, HandoffStatus, Rep, RepStatus
 from warmline.core.redaction import redact
 from warmline.core.situation import zone
 from warmline.service.handoffs import rep_etag
@@ -24,6 +24,7 @@ from warmline.web.schemas import (
     CONVERSATION_BODY,
     ERROR_RESPONSES,
     TURNS_BODY,
+    CallbackReport,
     Complete,
     ConversationId,
     HandBack,
@@ -222,6 +223,19 @@ async def hand_back(handoff_id: HandoffId, body: HandBack, request: Request, cal
     tenant = caller.tenant
     return await rep_action(request, caller, body, lambda rep: svc.handoffs.hand_back(
         tenant, handoff_id, rep, body.note))
+
+
+@router.post("/handoffs/{handoff_id}/callback-result",
+             summary="What came of calling the customer back (done, no_answer, rescheduled)",
+             description="Applies to every callback waiting for the same customer in the same "
+                         "queue; answers them all.")
+async def callback_result(handoff_id: HandoffId, body: CallbackReport, request: Request,
+                          caller: CallerDep, svc: ServicesDep) -> dict[str, Any]:
+    tenant, result = caller.tenant, CallbackResult(body.result)
+    done = await run_in_threadpool(lambda: svc.handoffs.callback_result(
+        tenant, handoff_id, acting_rep(caller, body), result))
+    request.app.state.notifier.wake()
+    return {"handoffs": [handoff_json(h) for h in done]}
 
 
 def rep_json(rep: Rep) -> dict[str, Any]:

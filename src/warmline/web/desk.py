@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from warmline.core.errors import AuthError, Conflict, InvalidInput, NotFound, TenantMismatch
-from warmline.core.handoff import RepStatus
+from warmline.core.handoff import CallbackResult, RepStatus
 from warmline.web.auth import services, session_fields
 from warmline.web.desk_views import (
     DeskUser,
@@ -313,6 +313,16 @@ async def hand_back(handoff_id: str, request: Request, user: CheckedDep) -> Resp
         raise DeskProblem(422, "Write a note for the AI before handing back.")
     return await _acted(request, user, lambda: svc.handoffs.hand_back(user.tenant, handoff_id,
                                                                       rep_id, note))
+
+
+@router.post("/handoffs/{handoff_id}/callback-result")
+async def callback_result(handoff_id: str, request: Request, user: CheckedDep) -> Response:
+    rep_id, svc = _need_rep(user), services(request)
+    value = _field(await request.form(), "result")
+    if value not in {r.value for r in CallbackResult}:
+        raise DeskProblem(422, f"A callback is done, no_answer or rescheduled, got {value!r}.")
+    return await _acted(request, user, lambda: svc.handoffs.callback_result(
+        user.tenant, handoff_id, rep_id, CallbackResult(value)))
 
 
 @router.post("/status")
