@@ -132,7 +132,8 @@ def build_services(settings: Settings, *, store: Store | None = None,
         return tenants.decider_for(tenant).policy
 
     public_url = settings.public_url or f"http://{settings.host}:{settings.port}"
-    dispatcher = Dispatcher(outbox=Outbox(policy_for, public_url))
+    dispatcher = Dispatcher(outbox=Outbox(policy_for, public_url),
+                            away_after_missed_offers=settings.away_after_missed_offers)
     outbox = OutboxService(store, clock, policy_for,
                            build_notifiers(allow_private=settings.allow_private_targets))
     return Services(

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_timeout: float = 2.0
     sweep_seconds: float = 1.0
+    away_after_missed_offers: int = Field(default=3, ge=1)
+    """A rep who lets this many offers in a row ring out (ring-no-answer) is set away."""
     public_url: str | None = None
     """Where people reach this server (e.g. https://warmline.example.com): the base of the
     desk links in webhooks and Slack messages. Default: http://HOST:PORT."""

@@ -203,6 +203,19 @@ def test_the_supervisor_view_lists_queues_waiting_handoffs_and_reps(desk: Desk) 
     assert "away" in page.text
 
 
+def test_the_supervisor_view_shows_a_rep_set_away_for_missed_offers(desk: Desk) -> None:
+    from dataclasses import replace
+
+    with desk.services.store.transaction() as tx:  # as the ring-no-answer sweep leaves it
+        rep = tx.get_rep(desk.acme.id, "rep-1")
+        assert rep is not None
+        tx.save_rep(replace(rep, status=RepStatus.AWAY, missed_offers=3))
+    log_in(desk.client, "bob")
+    page = desk.client.get("/desk/partials/supervisor").text
+    row = page[page.index('data-rep="rep-1"'):]
+    assert "missed 3 offers in a row" in row[:row.index("</tr>")]
+
+
 def test_logout_clears_the_session(desk: Desk) -> None:
     log_in(desk.client, "alice")
     token = desk_token(desk.client)

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from warmline.bootstrap import Services, build_services
+from warmline.cli.reps import SkillsOption, parse_skills, warn_unused_skills
 from warmline.cli.server import DbOption, settings_from
 from warmline.core.handoff import Role
 
@@ -26,7 +27,7 @@ PasswordStdin = Annotated[bool, typer.Option(
 
 
 @contextmanager
-def _services(db: str | None) -> Iterator[Services]:
+def open_services(db: str | None) -> Iterator[Services]:
     services = build_services(settings_from(db=db))
     try:
         yield services
@@ -57,7 +58,7 @@ def keys_create(
     db: DbOption = None,
 ) -> None:
     """Create the tenant if new and print a new API key, alone, on stdout."""
-    with _services(db) as services:
+    with open_services(db) as services:
         typer.echo(services.tenants.create_key(tenant))
 
 
@@ -67,7 +68,7 @@ def keys_list(
     db: DbOption = None,
 ) -> None:
     """Every key's id, tenant, prefix, creation time and state (never the key)."""
-    with _services(db) as services:
+    with open_services(db) as services:
         scope = services.tenants.existing(tenant) if tenant else None
         names = {t.id: t.name for t in services.tenants.all_tenants()}
         keys = services.tenants.list_keys(scope)
@@ -85,7 +86,7 @@ def keys_revoke(
     db: DbOption = None,
 ) -> None:
     """Revoke a key: 401 on every route at once here, on running servers within 5 s."""
-    with _services(db) as services:
+    with open_services(db) as services:
         scope = services.tenants.existing(tenant) if tenant else None
         record = services.tenants.revoke_key(scope, key)
     typer.echo(f"revoked key {record.id} ({record.prefix}...)", err=True)
@@ -97,24 +98,32 @@ def users_add(
     username: UsernameOption,
     role: Annotated[str, typer.Option(help=f"One of: {ROLES}.")] = Role.REP.value,
     rep_id: Annotated[str | None, typer.Option(help="The rep this login acts as.")] = None,
+    skills: SkillsOption = None,
     password_stdin: PasswordStdin = False,
     db: DbOption = None,
 ) -> None:
-    """Add a desk login (the password is asked for, or read from stdin)."""
+    """Add a desk login (the password is asked for, or read from stdin); a rep login gets
+    a rep, with `--skills` the queues it can take."""
     chosen = _role(role)
+    wanted = None if skills is None else parse_skills(skills)
+    if wanted is not None and chosen is not Role.REP:
+        raise typer.BadParameter(f"only a rep login has skills, not a {chosen.value}",
+                                 param_hint="'--skills'")
     password = _password(password_stdin)
-    with _services(db) as services:
+    with open_services(db) as services:
         services.tenants.add_user(tenant, username, password, chosen, rep_id or username)
         if chosen is Role.REP:
             tenant_obj = services.tenants.ensure_tenant(tenant)
-            services.reps.put(tenant_obj, rep_id or username, name=username)
+            services.reps.put(tenant_obj, rep_id or username, name=username, skills=wanted)
+            if wanted:
+                warn_unused_skills(services, tenant_obj, wanted)
     typer.echo(f"added {chosen.value} {username!r} to tenant {tenant!r}", err=True)
 
 
 @users_app.command("list")
 def users_list(tenant: TenantOption, db: DbOption = None) -> None:
     """A tenant's desk logins: username, role and rep."""
-    with _services(db) as services:
+    with open_services(db) as services:
         users = services.tenants.list_users(services.tenants.existing(tenant))
     typer.echo(f"{'USERNAME':<24} {'ROLE':<11} REP")
     for user in users:
@@ -124,7 +133,7 @@ def users_list(tenant: TenantOption, db: DbOption = None) -> None:
 @users_app.command("remove")
 def users_remove(tenant: TenantOption, username: UsernameOption, db: DbOption = None) -> None:
     """Remove a desk login; its sessions end at once, on every server."""
-    with _services(db) as services:
+    with open_services(db) as services:
         services.tenants.remove_user(services.tenants.existing(tenant), username)
     typer.echo(f"removed {username!r} from tenant {tenant!r}; its sessions have ended",
                err=True)
@@ -134,7 +143,7 @@ def users_remove(tenant: TenantOption, username: UsernameOption, db: DbOption = 
 def users_passwd(tenant: TenantOption, username: UsernameOption,
                  password_stdin: PasswordStdin = False, db: DbOption = None) -> None:
     """Set a new password; the user's sessions end at once, on every server."""
-    with _services(db) as services:
+    with open_services(db) as services:
         found = services.tenants.existing(tenant)
         password = _password(password_stdin)
         services.tenants.change_user(found, username, password=password)

@@ -87,11 +87,13 @@ Warmline demo is running ({settings.db}).
 
   Rep desk:    {base_url}/desk   tenant: {DEMO_TENANT}   user: rep   password: {DEMO_PASSWORD}
   Supervisor:  {base_url}/desk/supervisor   user: lead   password: {DEMO_PASSWORD}
+  Admin:       {base_url}/desk/admin   (reps, skills, queues; log in as lead)
   Dashboard:   {base_url}/dashboard   (log in as lead)
   API:         {base_url}/v1  (OpenAPI: {base_url}/docs)   API key: {key}
 
 Simulated AI agents are posting conversations; simulated reps accept and complete them.
-Handoffs offered to you appear on the desk. Press Ctrl-C to stop.
+Handoffs offered to you appear on the desk; one left for 20 s goes to another rep.
+Press Ctrl-C to stop.
 """)
     try:
         _report_until(simulation, duration)

@@ -62,7 +62,9 @@ def serve_command(
 
 def register(app: typer.Typer) -> None:
     from warmline.cli.access import keys_app, users_app
+    from warmline.cli.reps import reps_app
 
     app.command("serve")(serve_command)
     app.add_typer(keys_app, name="keys")
     app.add_typer(users_app, name="users")
+    app.add_typer(reps_app, name="reps")

@@ -7,6 +7,7 @@ WarmlineError
 │   └── ConversationError
 ├── NotFound            404
 ├── Conflict            409 (e.g. a handoff already accepted)
+│   └── StaleWrite      412: an `If-Match` that no longer matches (someone saved first)
 ├── AuthError           401/403 (SignatureInvalid, TenantMismatch)
 └── AdapterError        502/503, with `retryable`
 ```
@@ -94,6 +95,11 @@ class NotFound(WarmlineError):
 
 class Conflict(WarmlineError):
     """The request conflicts with the current state, e.g. a handoff already accepted."""
+
+
+class StaleWrite(Conflict):
+    """A conditional write (`If-Match`) against a version that has changed since it was read:
+    refused so that the earlier write is not lost."""
 
 
 class AuthError(WarmlineError):

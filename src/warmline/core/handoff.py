@@ -33,6 +33,14 @@ class RepStatus(StrEnum):
     OFFLINE = "offline"
 
 
+class CallbackResult(StrEnum):
+    """What came of calling a customer back; stored as the outcome `callback_<value>`."""
+
+    DONE = "done"
+    NO_ANSWER = "no_answer"
+    RESCHEDULED = "rescheduled"
+
+
 class Role(StrEnum):
     REP = "rep"
     SUPERVISOR = "supervisor"
@@ -60,6 +68,13 @@ class Rep:
     timezone: str = "UTC"
     idle_since: datetime | None = None
     role: Role = Role.REP
+    missed_offers: int = 0
+    """Offers in a row that rang out unanswered (ring-no-answer); accepting resets it."""
+
+    @property
+    def is_signed_in(self) -> bool:
+        """At the desk and taking work (available or busy), not away or offline."""
+        return self.status in (RepStatus.AVAILABLE, RepStatus.BUSY)
 
     @property
     def has_free_slot(self) -> bool:

@@ -12,6 +12,7 @@ from warmline.core.conversation import Contact, Conversation
 from warmline.core.decision.brief import clean_transcript, known_names, write_brief
 from warmline.core.decision.engine import decide, find_reasons
 from warmline.core.decision.model import Brief, Decision
+from warmline.core.decision.routing import Staffing
 from warmline.core.decision.situation import assess
 from warmline.core.language.intents import IntentClassifier
 from warmline.core.language.redaction import redact
@@ -38,11 +39,13 @@ class Decider:
         now: datetime | None = None,
         history: Sequence[Contact] = (),
         queue_has_free_rep: Callable[[str], bool] | None = None,
+        queue_staffing: Callable[[str], Staffing] | None = None,
     ) -> Decision:
         started = time.perf_counter()
         decision = decide(conversation, self.policy, classifier=self.classifier, now=now,
                           history=history, queue_has_free_rep=queue_has_free_rep,
-                          language=self.language)
+                          language=self.language,
+                          queue_staffing=queue_staffing)
         if self.summarizer is not None and decision.brief is not None:
             decision = self._with_prose(conversation, decision)
         return replace(decision, latency_ms=(time.perf_counter() - started) * 1000.0)

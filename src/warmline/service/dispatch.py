@@ -1,7 +1,8 @@
 """Routing handoffs to reps inside a transaction: offer a handoff to the longest-idle rep who
 has the skills and a free slot, drain a queue when reps free up, and move handoffs that wait
-past their queue's `overflow` to the overflow queue. Races are settled by the store's
-conditional updates (`take_slot`, `update_handoff(expect=...)`)."""
+past their queue's `overflow` to the overflow queue, and re-offer an offer that rang longer
+than its queue's `offer_timeout_seconds` to the next rep (ring-no-answer). Races are settled
+by the store's conditional updates (`take_slot`, `update_handoff(expect=...)`)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from warmline.core.handoff import Handoff, HandoffStatus, Rep, Tenant, pick_rep, queue_order
-from warmline.core.policy.model import Policy
+from warmline.core.handoff import (
+    Handoff,
+    HandoffStatus,
+    Rep,
+    RepStatus,
+    Tenant,
+    pick_rep,
+    queue_order,
+)
+from warmline.core.policy.model import DEFAULT_OFFER_TIMEOUT_SECONDS, Policy
 from warmline.service.outbox import Outbox
 from warmline.service.ports import Tx
 
@@ -33,6 +42,8 @@ def event_payload(handoff: Handoff) -> dict[str, object]:
 class Dispatcher:
     outbox: Outbox | None = None
     """Writes the notifications (webhooks, Slack) of the events `publish` records."""
+    away_after_missed_offers: int = 3
+    """A rep who lets this many offers in a row ring out is set away."""
 
     def publish(self, tx: Tx, tenant: Tenant, kind: str, handoff: Handoff, now: datetime, *,
                 customer: Mapping[str, Any] | None = None) -> int:
@@ -110,3 +121,40 @@ class Dispatcher:
             self.offer(tx, tenant, moved_one, policy, now)
             moved += 1
         return moved
+
+    def ring_out(self, tx: Tx, tenant: Tenant, policy: Policy, now: datetime) -> int:
+        """Offers not accepted within their queue's `offer_timeout_seconds` go back to the
+        queue and on to the next rep with the skills (never the one who missed it); the rep
+        gets a missed offer, and is set away after `away_after_missed_offers` in a row."""
+        moved = 0
+        for handoff in tx.list_handoffs(tenant.id, statuses={HandoffStatus.OFFERED},
+                                        limit=1000):
+            queue = policy.queues.get(handoff.queue)
+            timeout = queue.offer_timeout_seconds if queue else DEFAULT_OFFER_TIMEOUT_SECONDS
+            if (handoff.offered_at is None or handoff.rep_id is None
+                    or (now - handoff.offered_at).total_seconds() < timeout):
+                continue
+            back = replace(handoff, status=HandoffStatus.QUEUED, rep_id=None, offered_at=None,
+                           declined_by=(*handoff.declined_by, handoff.rep_id))
+            if not tx.update_handoff(back, expect={HandoffStatus.OFFERED}):
+                continue
+            tx.release_slot(tenant.id, handoff.rep_id, now)
+            payload = {**event_payload(back), "missed_by": handoff.rep_id}
+            tx.add_event(tenant.id, "handoff.missed", payload, now)
+            self._count_miss(tx, tenant, handoff.rep_id, now)
+            self.offer(tx, tenant, back, policy, now)
+            moved += 1
+        return moved
+
+    def _count_miss(self, tx: Tx, tenant: Tenant, rep_id: str, now: datetime) -> None:
+        rep = tx.get_rep(tenant.id, rep_id)
+        if rep is None:
+            return
+        missed = rep.missed_offers + 1
+        away = missed >= self.away_after_missed_offers and rep.status is RepStatus.AVAILABLE
+        tx.save_rep(replace(rep, missed_offers=missed,
+                            status=RepStatus.AWAY if away else rep.status))
+        if away:
+            tx.add_event(tenant.id, "rep.updated",
+                         {"rep_id": rep_id, "status": RepStatus.AWAY.value,
+                          "reason": "missed_offers", "missed_offers": missed}, now)

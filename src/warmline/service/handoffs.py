@@ -4,13 +4,22 @@ Two reps accepting at once: exactly one wins, the other gets `Conflict`."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from warmline.core.decision.masking import masker_for
-from warmline.core.errors import Conflict, InvalidInput, NotFound
-from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus, Tenant
+from warmline.core.errors import Conflict, InvalidInput, NotFound, StaleWrite
+from warmline.core.handoff import (
+    CallbackResult,
+    Handoff,
+    HandoffStatus,
+    Rep,
+    RepStatus,
+    Tenant,
+)
 from warmline.service.dispatch import Dispatcher, event_payload
 from warmline.service.ports import Clock, Store, Tx
 from warmline.service.tenants import TenantService
@@ -42,7 +51,9 @@ class HandoffService:
         now = self.clock.now()
         with self.store.transaction() as tx:
             handoff = self._load(tx, tenant, handoff_id)
-            self._rep(tx, tenant, rep_id)
+            rep = self._rep(tx, tenant, rep_id)
+            if rep.missed_offers:  # answering ends a run of missed offers
+                tx.save_rep(replace(rep, missed_offers=0))
             if handoff.status is HandoffStatus.OFFERED and handoff.rep_id == rep_id:
                 expect = {HandoffStatus.OFFERED}
             elif handoff.status in (HandoffStatus.QUEUED, HandoffStatus.CALLBACK):
@@ -119,6 +130,37 @@ class HandoffService:
             tx.add_event(tenant.id, "handoff.outcome", event_payload(updated), now)
         return updated
 
+    def callback_result(self, tenant: Tenant, handoff_id: str, rep_id: str,
+                        result: CallbackResult) -> tuple[Handoff, ...]:
+        """What came of a rep's call back, for the callback and every other one waiting for
+        the same customer in the same queue (the desk shows them as one card): `done`
+        completes them; `no_answer` and `rescheduled` keep them waiting. The result is the
+        handoffs' outcome (`callback_done` ...), which `GET /v1/metrics` counts."""
+        now = self.clock.now()
+        with self.store.transaction() as tx:
+            handoff = self._load(tx, tenant, handoff_id)
+            self._rep(tx, tenant, rep_id)
+            if handoff.status is not HandoffStatus.CALLBACK:
+                raise Conflict(f"handoff {handoff_id} is {handoff.status.value}, not a "
+                               "callback waiting")
+            group = [handoff]
+            if handoff.customer_key:
+                group += [h for h in tx.list_handoffs(
+                    tenant.id, statuses={HandoffStatus.CALLBACK}, queue=handoff.queue,
+                    limit=500) if h.customer_key == handoff.customer_key and h.id != handoff.id]
+            done: tuple[Handoff, ...] = ()
+            for one in group:
+                updated = replace(one, outcome=f"callback_{result.value}", rep_id=rep_id)
+                if result is CallbackResult.DONE:
+                    updated = replace(updated, status=HandoffStatus.COMPLETED, completed_at=now)
+                if not tx.update_handoff(updated, expect={HandoffStatus.CALLBACK}):
+                    continue  # another rep settled it meanwhile
+                kind = ("handoff.completed" if result is CallbackResult.DONE
+                        else "handoff.outcome")
+                self.dispatcher.publish(tx, tenant, kind, updated, now)
+                done += (updated,)
+        return done
+
     def _finish(self, tenant: Tenant, handoff_id: str, rep_id: str, status: HandoffStatus,
                 **fields: Any) -> Handoff:
         now = self.clock.now()
@@ -138,7 +180,8 @@ class HandoffService:
         return done
 
     def sweep(self) -> int:
-        """Overflow and re-offer for every tenant; the server runs it every second."""
+        """Ring-no-answer, overflow and re-offer for every tenant; the server runs it every
+        `sweep_seconds` (default 1)."""
         now = self.clock.now()
         changed = 0
         with self.store.read() as tx:
@@ -146,6 +189,7 @@ class HandoffService:
         for tenant in tenants:
             policy = self.tenants.decider_for(tenant).policy
             with self.store.transaction() as tx:
+                changed += self.dispatcher.ring_out(tx, tenant, policy, now)
                 changed += self.dispatcher.overflow(tx, tenant, policy, now)
                 changed += self.dispatcher.drain(tx, tenant, policy, now)
         return changed
@@ -195,21 +239,39 @@ class RepService:
 
     def put(self, tenant: Tenant, rep_id: str, *, name: str | None = None,
             skills: tuple[str, ...] | None = None, capacity: int | None = None,
-            status: RepStatus | None = None, timezone: str | None = None) -> Rep:
-        """Create or update a rep; becoming available offers them waiting handoffs."""
+            status: RepStatus | None = None, timezone: str | None = None,
+            if_match: str | None = None) -> Rep:
+        """Create or update a rep; becoming available offers them waiting handoffs.
+        `if_match`: the `rep_etag` the caller read; a rep changed since is refused
+        (StaleWrite), so a supervisor's later, stale edit never overwrites another's."""
         if capacity is not None and not 1 <= capacity <= 50:
             raise InvalidInput(f"capacity must be 1 to 50, got {capacity}")
         now = self.clock.now()
         with self.store.transaction() as tx:
-            rep = tx.get_rep(tenant.id, rep_id) or Rep(id=rep_id, tenant_id=tenant.id,
-                                                       name=name or rep_id, idle_since=now)
+            known = tx.get_rep(tenant.id, rep_id)
+            if if_match is not None and if_match != "*" and (
+                    known is None or rep_etag(known) != if_match):
+                raise StaleWrite(f"rep {rep_id!r} changed since it was read (If-Match "
+                                 f"{if_match}, now {rep_etag(known) if known else 'absent'}): "
+                                 "reload it and apply the change again")
+            rep = known or Rep(id=rep_id, tenant_id=tenant.id, name=name or rep_id,
+                               idle_since=now)
             updated = replace(
                 rep, name=name or rep.name, skills=rep.skills if skills is None else skills,
                 capacity=capacity or rep.capacity, status=status or rep.status,
-                timezone=timezone or rep.timezone)
+                timezone=timezone or rep.timezone,
+                missed_offers=0 if status is RepStatus.AVAILABLE else rep.missed_offers)
             tx.save_rep(updated)
             tx.add_event(tenant.id, "rep.updated", {"rep_id": rep_id,
                                                     "status": updated.status.value}, now)
             if updated.status is RepStatus.AVAILABLE:
                 self.dispatcher.drain(tx, tenant, self.tenants.decider_for(tenant).policy, now)
         return updated
+
+
+def rep_etag(rep: Rep) -> str:
+    """An HTTP entity tag of what a supervisor edits on a rep (name, skills, capacity, time
+    zone): the rep's own status and load change it not, so a rep going away does not make a
+    supervisor's skills edit stale."""
+    text = json.dumps([rep.name, list(rep.skills), rep.capacity, rep.timezone])
+    return '"' + hashlib.sha256(text.encode()).hexdigest()[:20] + '"'

@@ -69,8 +69,9 @@ class Event:
     id: int
     tenant_id: str
     type: str
-    """e.g. handoff.created, handoff.offered, handoff.accepted, handoff.completed,
-    handoff.callback_scheduled, handoff.failed, turn.appended, rep.updated"""
+    """e.g. handoff.created, handoff.offered, handoff.accepted, handoff.missed (an offer rang
+    out), handoff.completed, handoff.callback_scheduled, handoff.failed, turn.appended,
+    rep.updated"""
     payload: Mapping[str, Any]
     created_at: datetime
 

@@ -12,15 +12,14 @@ from typing import Any
 from warmline.core.conversation import Conversation, parse_conversation, parse_turns
 from warmline.core.decision.masking import masker_for
 from warmline.core.decision.model import Action, Decision
+from warmline.core.decision.routing import Staffing, queue_staffing
 from warmline.core.errors import ConversationError, Problem
 from warmline.core.handoff import (
     Handoff,
     HandoffStatus,
     Rep,
-    RepStatus,
     Tenant,
     has_skills,
-    pick_rep,
 )
 from warmline.core.policy.model import Policy
 from warmline.service.dispatch import Dispatcher
@@ -154,22 +153,23 @@ class TurnService:
             tenant.id, stored.customer_key or "", *window, conversation.id)
         reps = None
 
-        def has_free_rep(queue: str) -> bool:
+        def staffing(queue: str) -> Staffing:
             nonlocal reps
             found = decider.policy.queues.get(queue)
             if found is not None and not found.is_staffed:
-                return True  # another AI agent or an outside number never holds for a rep
+                return Staffing.FREE  # an AI agent or an outside number never waits for a rep
             reps = tx.list_reps(tenant.id) if reps is None else reps
-            return pick_rep(reps, found.skills if found else ()) is not None
+            return queue_staffing(reps, found.skills if found else ())
 
         decision: Decision = decider.decide(conversation, now=now, history=history,
-                                            queue_has_free_rep=has_free_rep)
+                                            queue_staffing=staffing)
         if not decision.is_handoff:
             return decision.to_dict(), stored
         handoff = self._create_handoff(tx, tenant, stored, decision)
         result = replace(decision, handoff_id=handoff.id).to_dict()
         if decision.action is Action.HOLD:
             result["hold"] = hold_estimate(tx, tenant, handoff, decider.policy, reps)
+
         customer = stored.data.get("customer")
         self.dispatcher.publish(tx, tenant, "handoff.created", handoff, now, customer=customer)
         if handoff.status is HandoffStatus.CALLBACK:
@@ -216,17 +216,18 @@ DEFAULT_HANDLE_SECONDS = 180.0
 def hold_estimate(tx: Tx, tenant: Tenant, handoff: Handoff, policy: Policy,
                   reps: Sequence[Rep] | None = None) -> dict[str, Any]:
     """Where the customer stands in the queue and a rough wait: the handoffs ahead of them
-    times the queue's mean handle time, shared by the reps who could take them. `reps`: the
-    tenant's reps as this transaction already read them (one statement fewer)."""
+    times the queue's mean handle time, shared by the signed-in reps who could take them
+    (no estimate, None, while nobody who could is signed in). `reps`: the tenant's reps as
+    this transaction already read them (one statement fewer)."""
     ahead = tx.count_ahead(tenant.id, handoff.queue, handoff.priority, handoff.created_at,
                            handoff.id)
     spans = tx.handle_seconds(tenant.id, handoff.queue)
     handle = sum(spans) / len(spans) if spans else DEFAULT_HANDLE_SECONDS
     skills = policy.queues[handoff.queue].skills if handoff.queue in policy.queues else ()
     staff = sum(1 for r in (tx.list_reps(tenant.id) if reps is None else reps)
-                if r.status is not RepStatus.OFFLINE and has_skills(r, skills)) or 1
+                if r.is_signed_in and has_skills(r, skills))
     return {"position": ahead + 1,
-            "estimated_wait_seconds": round((ahead + 1) * handle / staff)}
+            "estimated_wait_seconds": round((ahead + 1) * handle / staff) if staff else None}
 
 
 def _contact_window(policy: Policy, stored: StoredConversation, conversation: Conversation,

@@ -14,7 +14,8 @@ from warmline.bootstrap import Services
 from warmline.core.conversation import parse_conversation
 from warmline.core.decision.situation import zone
 from warmline.core.errors import InvalidInput, Problem
-from warmline.core.handoff import Handoff, HandoffStatus, Rep, RepStatus
+from warmline.core.handoff import CallbackResult, Handoff, HandoffStatus, Rep, RepStatus
+from warmline.service.handoffs import rep_etag
 from warmline.service.transcripts import handoff_transcript
 from warmline.web.auth import Caller, CallerDep, Forbidden, ServicesDep, SupervisorDep, TenantDep
 from warmline.web.errors import PayloadTooLarge
@@ -22,6 +23,7 @@ from warmline.web.schemas import (
     CONVERSATION_BODY,
     ERROR_RESPONSES,
     TURNS_BODY,
+    CallbackReport,
     Complete,
     ConversationId,
     HandBack,
@@ -212,11 +214,25 @@ async def hand_back(handoff_id: HandoffId, body: HandBack, request: Request, cal
         tenant, handoff_id, rep, body.note))
 
 
+@router.post("/handoffs/{handoff_id}/callback-result",
+             summary="What came of calling the customer back (done, no_answer, rescheduled)",
+             description="Applies to every callback waiting for the same customer in the same "
+                         "queue; answers them all.")
+async def callback_result(handoff_id: HandoffId, body: CallbackReport, request: Request,
+                          caller: CallerDep, svc: ServicesDep) -> dict[str, Any]:
+    tenant, result = caller.tenant, CallbackResult(body.result)
+    done = await run_in_threadpool(lambda: svc.handoffs.callback_result(
+        tenant, handoff_id, acting_rep(caller, body), result))
+    request.app.state.notifier.wake()
+    return {"handoffs": [handoff_json(h) for h in done]}
+
+
 def rep_json(rep: Rep) -> dict[str, Any]:
     return {"id": rep.id, "name": rep.name, "skills": list(rep.skills),
             "capacity": rep.capacity, "active": rep.active, "status": rep.status.value,
             "timezone": rep.timezone,
-            "idle_since": rep.idle_since.isoformat() if rep.idle_since else None}
+            "idle_since": rep.idle_since.isoformat() if rep.idle_since else None,
+            "missed_offers": rep.missed_offers}
 
 
 def check_rep_access(caller: Caller, rep_id: str, body: RepUpdate | None = None) -> None:
@@ -231,24 +247,31 @@ def check_rep_access(caller: Caller, rep_id: str, body: RepUpdate | None = None)
                         "and timezone need a supervisor")
 
 
-@router.get("/reps/{rep_id}", summary="A rep's skills, capacity and status")
-async def get_rep(rep_id: RepId, caller: CallerDep, svc: ServicesDep) -> dict[str, Any]:
+@router.get("/reps/{rep_id}", summary="A rep's skills, capacity and status (with an ETag)")
+async def get_rep(rep_id: RepId, response: Response, caller: CallerDep, svc: ServicesDep
+                  ) -> dict[str, Any]:
     check_rep_access(caller, rep_id)
-    return rep_json(await run_in_threadpool(svc.reps.get, caller.tenant, rep_id))
+    rep = await run_in_threadpool(svc.reps.get, caller.tenant, rep_id)
+    response.headers["ETag"] = rep_etag(rep)
+    return rep_json(rep)
 
 
-@router.put("/reps/{rep_id}", summary="Create or update a rep (a rep's login: own status only)")
-async def put_rep(rep_id: RepId, body: RepUpdate, request: Request, caller: CallerDep,
-                  svc: ServicesDep) -> dict[str, Any]:
+@router.put("/reps/{rep_id}", summary="Create or update a rep (a rep's login: own status only)",
+            description="With `If-Match: <ETag from GET>`, a rep changed since is refused "
+                        "with 412 instead of overwritten.")
+async def put_rep(rep_id: RepId, body: RepUpdate, request: Request, *, response: Response,
+                  caller: CallerDep, svc: ServicesDep) -> dict[str, Any]:
     check_rep_access(caller, rep_id, body)
     tenant = caller.tenant
+    if_match = request.headers.get("if-match")
     rep = await run_in_threadpool(
         lambda: svc.reps.put(tenant, rep_id, name=body.name,
                              skills=tuple(body.skills) if body.skills is not None else None,
                              capacity=body.capacity,
                              status=RepStatus(body.status) if body.status else None,
-                             timezone=body.timezone))
+                             timezone=body.timezone, if_match=if_match))
     request.app.state.notifier.wake()
+    response.headers["ETag"] = rep_etag(rep)
     return rep_json(rep)
 
 

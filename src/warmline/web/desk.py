@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from warmline.core.errors import AuthError, Conflict, InvalidInput, NotFound, TenantMismatch
-from warmline.core.handoff import RepStatus
+from warmline.core.handoff import CallbackResult, RepStatus
 from warmline.web.auth import services, session_fields
 from warmline.web.desk_views import (
     DeskUser,
@@ -36,8 +36,9 @@ router = APIRouter(prefix="/desk", include_in_schema=False)
 WEB_DIR = Path(__file__).parent
 #: Event types that change which handoffs wait where (the SSE stream's `event:` names).
 HANDOFF_EVENTS = ("handoff.created", "handoff.offered", "handoff.accepted", "handoff.declined",
-                  "handoff.overflowed", "handoff.completed", "handoff.handed_back",
-                  "handoff.callback_scheduled", "handoff.failed", "rep.updated")
+                  "handoff.missed", "handoff.overflowed", "handoff.completed",
+                  "handoff.handed_back", "handoff.callback_scheduled", "handoff.failed",
+                  "rep.updated")
 STATUS_CHOICES = (RepStatus.AVAILABLE, RepStatus.AWAY, RepStatus.OFFLINE)
 FAILED_LOGIN = "Wrong tenant, username or password."
 MAX_FIELD = 1000
@@ -314,6 +315,16 @@ async def hand_back(handoff_id: str, request: Request, user: CheckedDep) -> Resp
                                                                       rep_id, note))
 
 
+@router.post("/handoffs/{handoff_id}/callback-result")
+async def callback_result(handoff_id: str, request: Request, user: CheckedDep) -> Response:
+    rep_id, svc = _need_rep(user), services(request)
+    value = _field(await request.form(), "result")
+    if value not in {r.value for r in CallbackResult}:
+        raise DeskProblem(422, f"A callback is done, no_answer or rescheduled, got {value!r}.")
+    return await _acted(request, user, lambda: svc.handoffs.callback_result(
+        user.tenant, handoff_id, rep_id, CallbackResult(value)))
+
+
 @router.post("/status")
 async def set_status(request: Request, user: CheckedDep) -> Response:
     rep_id, svc = _need_rep(user), services(request)
@@ -366,4 +377,7 @@ def install_desk(app: FastAPI) -> None:
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(DeskProblem, _desk_problem)
     app.include_router(router)
+    from warmline.web.desk_admin import router as admin_router  # it builds on this module
+
+    app.include_router(admin_router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")

@@ -82,10 +82,37 @@ def offers_view(svc: Services, user: DeskUser) -> dict[str, Any]:
         return [card(h, policy, now, user.rep_id)
                 for h in svc.handoffs.list(tenant, status=status, limit=200) if keep(h)]
 
+    callbacks = [h for h in svc.handoffs.list(tenant, status=HandoffStatus.CALLBACK, limit=500)
+                 if serves(h)]
     return {"offers": cards(HandoffStatus.OFFERED,
                             lambda h: user.rep_id is not None and h.rep_id == user.rep_id),
             "queued": cards(HandoffStatus.QUEUED, serves),
-            "callbacks": cards(HandoffStatus.CALLBACK, serves), "rep": rep}
+            "callbacks": callback_cards(svc, user, policy, callbacks), "rep": rep}
+
+
+def callback_cards(svc: Services, user: DeskUser, policy: Policy,
+                   callbacks: list[Handoff]) -> list[dict[str, Any]]:
+    """One card per customer and queue, newest first: the latest callback's card with the
+    customer's name and number (the conversation's customer — a platform's caller id lands
+    there — else the brief's details) and how many callbacks it stands for."""
+    groups: dict[tuple[str, str], list[Handoff]] = {}
+    for h in sorted(callbacks, key=lambda h: h.created_at, reverse=True):
+        groups.setdefault((h.customer_key or h.conversation_id, h.queue), []).append(h)
+    now, out = svc.clock.now(), []
+    for group in groups.values():
+        latest, conversation = svc.handoffs.get(user.tenant, group[0].id)
+        view = card(latest, policy, now, user.rep_id)
+        customer = conversation.get("customer") or {}
+        details = view["details"]
+        view["contact"] = {
+            "name": customer.get("name") or details.get("name"),
+            "phone": customer.get("phone") or details.get("phone"),
+            "email": customer.get("email") or details.get("email"),
+            "account": (customer.get("attributes") or {}).get("account") or customer.get("id"),
+        }
+        view["count"] = len(group)
+        out.append(view)
+    return out
 
 
 def active_view(svc: Services, user: DeskUser) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from warmline.core.errors import (
     Conflict,
     InvalidInput,
     NotFound,
+    StaleWrite,
     TenantMismatch,
     WarmlineError,
 )
@@ -51,6 +52,8 @@ def _status(err: WarmlineError) -> tuple[int, str]:
         return 422, "invalid_input"
     if isinstance(err, NotFound | TenantMismatch):
         return 404, "not_found"
+    if isinstance(err, StaleWrite):
+        return 412, "stale_write"
     if isinstance(err, Conflict):
         return 409, "conflict"
     if isinstance(err, Forbidden):  # a CSRF miss, or a role that may not do this

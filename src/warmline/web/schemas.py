@@ -136,6 +136,10 @@ class HandBack(RepAction):
     note: Text = Field(min_length=1, max_length=2000)
 
 
+class CallbackReport(RepAction):
+    result: Literal["done", "no_answer", "rescheduled"]
+
+
 class RepUpdate(Strict):
     name: Text | None = Field(None, max_length=200)
     skills: list[Annotated[str, Field(max_length=200, pattern=ID_PATTERN)]] | None = Field(

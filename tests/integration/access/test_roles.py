@@ -38,6 +38,8 @@ TABLE: list[tuple[str, str, str, Any, dict[str, Any]]] = [
      {"rep_id": "bob"}, ALL),
     ("POST", "/v1/handoffs/{handoff_id}/hand-back", "/v1/handoffs/{hid}/hand-back",
      {"rep_id": "bob", "note": "back to you"}, ALL),
+    ("POST", "/v1/handoffs/{handoff_id}/callback-result", "/v1/handoffs/{hid}/callback-result",
+     {"rep_id": "bob", "result": "done"}, ALL),
     ("GET", "/v1/reps/{rep_id}", "/v1/reps/alice", None, ALL),
     ("GET", "/v1/reps/{rep_id}", "/v1/reps/bob", None, NOT_REP),
     ("PUT", "/v1/reps/{rep_id}", "/v1/reps/alice", {"status": "away"}, ALL),

@@ -199,6 +199,14 @@ def test_hold_when_the_queue_is_open_but_nobody_is_free(api: Api) -> None:
     assert third["hold"]["estimated_wait_seconds"] > second["hold"]["estimated_wait_seconds"]
 
 
+def test_a_queue_nobody_staffs_holds_without_an_invented_wait_or_busy_reps(api: Api) -> None:
+    decision = api.turn("c1", "cancel my account").json()  # no rep exists at all
+    assert decision["action"] == "hold"
+    assert decision["hold"] == {"position": 1, "estimated_wait_seconds": None}
+    assert decision["unstaffed"] == {"queue": "retention", "then": "hold"}
+    assert "with another customer" not in decision["say_to_customer"]
+
+
 def test_each_api_key_is_rate_limited_with_429_and_retry_after(api: Api) -> None:
     from warmline.web.ratelimit import RateLimiter
 
@@ -216,3 +224,26 @@ def test_a_bad_last_event_id_starts_the_stream_from_now(api: Api) -> None:
     with api.client.stream("GET", "/v1/events", headers=headers) as stream:
         assert stream.status_code == 200
         assert next(stream.iter_lines()) == "retry: 1000"
+
+
+def test_two_editors_of_one_rep_the_later_stale_write_is_refused(api: Api) -> None:
+    rep(api, "ann", ["general"])
+    first = api.get("/v1/reps/ann")
+    second = api.get("/v1/reps/ann")
+    tag = first.headers["etag"]
+    assert tag == second.headers["etag"]
+    saved = api.client.put("/v1/reps/ann", json={"skills": ["general", "billing"]},
+                           headers={**api.headers(), "If-Match": tag})
+    assert saved.status_code == 200, saved.text
+    assert saved.headers["etag"] != tag
+    stale = api.client.put("/v1/reps/ann", json={"capacity": 3},
+                           headers={**api.headers(), "If-Match": tag})
+    assert stale.status_code == 412
+    assert "changed since it was read" in stale.json()["error"]["message"]
+    kept = api.get("/v1/reps/ann").json()
+    assert (kept["skills"], kept["capacity"]) == (["general", "billing"], 1)  # nothing lost
+    api.put("/v1/reps/ann", {"status": "away"})  # the rep's own status: no supervisor edit
+    fresh = api.client.put("/v1/reps/ann", json={"capacity": 3},
+                           headers={**api.headers(), "If-Match": saved.headers["etag"]})
+    assert fresh.status_code == 200
+    assert fresh.json()["capacity"] == 3

@@ -145,3 +145,39 @@ def test_0004_downgrades_to_0003(empty_url: str) -> None:
     engine.dispose()
     assert current_revision(empty_url) == "0003"
     assert upgrade(empty_url) == ("0003", head_revision())
+
+
+def test_0005_gives_existing_reps_no_missed_offers(empty_url: str) -> None:
+    assert upgrade(empty_url, "0004") == (None, "0004")
+    engine = make_engine(empty_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO tenants (id, name) VALUES ('t-1', 'acme')"))
+        connection.execute(sa.text(
+            "INSERT INTO reps (tenant_id, id, name, skills, capacity, active, status, timezone,"
+            " role) VALUES ('t-1', 'ann', 'Ann', '[]', 1, 0, 'available', 'UTC', 'rep')"))
+    assert upgrade(empty_url) == ("0004", head_revision())
+    with engine.connect() as connection:
+        missed = connection.execute(sa.text("SELECT missed_offers FROM reps")).all()
+    engine.dispose()
+    assert [tuple(row) for row in missed] == [(0,)]
+    assert _differences(empty_url, metadata) == []
+
+
+def test_0005_downgrades_to_0004(empty_url: str) -> None:
+    from alembic import command
+
+    from warmline.adapters.storage.migrations import alembic_config
+
+    upgrade(empty_url)
+    engine = make_engine(empty_url, foreign_keys=False)
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0004")
+    engine.dispose()
+    assert current_revision(empty_url) == "0004"
+    engine = make_engine(empty_url)
+    columns = {c["name"] for c in sa.inspect(engine).get_columns("reps")}
+    engine.dispose()
+    assert "missed_offers" not in columns
+    assert upgrade(empty_url) == ("0004", head_revision())

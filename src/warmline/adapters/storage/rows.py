@@ -92,13 +92,15 @@ def rep_values(rep: Rep) -> dict[str, Any]:
     return {"tenant_id": rep.tenant_id, "id": rep.id, "name": rep.name,
             "skills": list(rep.skills), "capacity": rep.capacity, "active": rep.active,
             "status": rep.status.value, "timezone": rep.timezone,
-            "idle_since": maybe_utc(rep.idle_since), "role": rep.role.value}
+            "idle_since": maybe_utc(rep.idle_since), "role": rep.role.value,
+            "missed_offers": rep.missed_offers}
 
 
 def rep(row: Row) -> Rep:
     return Rep(id=row.id, tenant_id=row.tenant_id, name=row.name, skills=tuple(row.skills),
                capacity=row.capacity, active=row.active, status=RepStatus(row.status),
-               timezone=row.timezone, idle_since=row.idle_since, role=Role(row.role))
+               timezone=row.timezone, idle_since=row.idle_since, role=Role(row.role),
+               missed_offers=row.missed_offers)
 
 
 def event(row: Row) -> Event:

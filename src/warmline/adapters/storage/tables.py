@@ -145,6 +145,7 @@ reps = sa.Table(
     sa.Column("timezone", sa.String(64), nullable=False),
     sa.Column("idle_since", UtcDateTime, nullable=True),
     sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("missed_offers", sa.Integer, nullable=False, server_default="0"),
     sa.PrimaryKeyConstraint("tenant_id", "id"),
     sa.CheckConstraint("active >= 0", name="active_not_negative"),
 )

@@ -40,6 +40,8 @@ trend           {bucket_seconds, reasons, buckets: [{start, conversations, escal
 cost            {assumptions, per_handoff: MEAN, platform_minutes, rep_minutes, total,
                  per_month, policy{per_handoff, per_month}}: `core.analytics.cost`
 truncated       true when the store held more handoffs than were read (numbers are partial)
+callbacks       {scheduled, open, done, no_answer, rescheduled}: handoffs whose decision was a
+                callback, and the latest result a rep reported for them (open: none yet)
 
 RATE = {count, total, value, low, high}   Wilson 95 %; value/low/high null when total is 0
 MEAN = {n, mean, low, high}               seeded bootstrap 95 %; null when n is 0
@@ -175,6 +177,7 @@ class Metrics:
     failures: Rate
     failure_types: Mapping[str, int]
     by_status: Mapping[str, int]
+    callbacks: Mapping[str, int] = field(default_factory=dict)
     by_action: Mapping[str, int] = field(default_factory=dict)
     """Conversations by their decision's action: the escalated ones by their handoff's
     action (the latest when a conversation escalated twice), the rest "continue"."""
@@ -212,6 +215,7 @@ class Metrics:
             "trend": None if self.trend is None else self.trend.to_dict(),
             "cost": None if self.cost is None else self.cost.to_dict(),
             "truncated": self.truncated,
+            "callbacks": dict(self.callbacks),
         }
 
 
@@ -264,6 +268,7 @@ def measure(window: Window, filters: MetricsFilter | None = None, *,
         abandonment=Rate(abandoned, len(kept)),
         failures=Rate(sum(types.values()), len(kept)), failure_types=types,
         by_status={s.value: statuses[s.value] for s in HandoffStatus},
+        callbacks=callback_results(kept),
         by_action=actions(kept, window.conversations),
         queues=queue_waits([h for h in window.open_handoffs if filters.keeps(h)],
                            window.now or window.until),
@@ -344,6 +349,14 @@ def contacts_by_customer(window: Window) -> dict[str, list[tuple[datetime, str]]
         if h.customer_key:
             found[h.customer_key].add((h.created_at, h.conversation_id))
     return {key: sorted(items) for key, items in found.items()}
+
+
+def callback_results(handoffs: Iterable[Handoff]) -> dict[str, int]:
+    """Callbacks and what came of them: the outcome `callback_<result>` a rep reported."""
+    found = Counter(str(h.outcome or "callback_open").removeprefix("callback_")
+                    for h in handoffs if h.decision.get("action") == "callback")
+    results = ("open", "done", "no_answer", "rescheduled")
+    return {"scheduled": sum(found.values()), **{r: found[r] for r in results}}
 
 
 def failure_types(handoffs: Iterable[Handoff]) -> dict[str, int]:

@@ -12,7 +12,13 @@ from warmline.core.conversation import Contact, Conversation
 from warmline.core.decision.arms import Arm, assign_arm, experiment_key
 from warmline.core.decision.brief import known_names, write_brief
 from warmline.core.decision.model import Action, Decision, Reason, ReasonCode
-from warmline.core.decision.routing import choose_destination, is_queue_open, say_to_customer
+from warmline.core.decision.routing import (
+    Staffing,
+    choose_destination,
+    is_queue_open,
+    say_to_customer,
+    staffed_action,
+)
 from warmline.core.decision.situation import Situation, assess
 from warmline.core.language.intents import IntentClassifier
 from warmline.core.language.redaction import redact
@@ -87,6 +93,7 @@ def decide(
     history: Sequence[Contact] = (),
     queue_has_free_rep: Callable[[str], bool] | None = None,
     language: LanguageModel | None = None,
+    queue_staffing: Callable[[str], Staffing] | None = None,
 ) -> Decision:
     """Decide one turn of a conversation.
 
@@ -99,6 +106,9 @@ def decide(
             queue, the action is `hold`.
         language: the embedded language model (`warmline.core.language`); without it, the
             signals fall back to phrase rules.
+        queue_staffing: a finer view that also knows when nobody with the queue's skills
+            is signed in; then the queue's `unstaffed:` choice applies (wins over
+            `queue_has_free_rep`).
     """
     s = assess(conversation, policy, classifier=classifier, now=now, history=history,
                language=language)
@@ -127,8 +137,12 @@ def decide(
         mode = Mode.COLD if arm is Arm.COLD else Mode.WARM
         groups.append((arm.tag,))
     action = Action.ESCALATE
+    unstaffed, staffed = None, True
     if not is_queue_open(policy, destination.queue, s.local):
         action = Action.CALLBACK
+    elif queue_staffing is not None:
+        action, destination, unstaffed, staffed = staffed_action(
+            policy, destination, s.local, queue_staffing)
     elif queue_has_free_rep is not None and not queue_has_free_rep(destination.queue):
         action = Action.HOLD
     notify = _union([t.notify for t in matched] + ([route.notify] if route else []))
@@ -140,5 +154,5 @@ def decide(
         destination=destination,
         priority=max(priorities) if priorities else policy.defaults.priority,
         tags=tags, brief=brief,
-        say_to_customer=say_to_customer(policy, destination, action, mode),
-        notify=notify, signals=signals)
+        say_to_customer=say_to_customer(policy, destination, action, mode, staffed=staffed),
+        notify=notify, signals=signals, unstaffed=unstaffed)

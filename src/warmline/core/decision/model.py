@@ -120,6 +120,9 @@ class Decision:
     signals: Mapping[str, Any] = field(default_factory=dict)
     """What the engine saw: intent, question type, confidence (each with its source), the
     threshold applied, frustration score, AI failures, repeat contacts."""
+    unstaffed: Mapping[str, str] | None = None
+    """Set when nobody with the chosen queue's skills was signed in: that `queue`, its
+    `unstaffed:` choice (`then`: hold | callback | queue) and `to`, the queue it moved to."""
 
     @property
     def is_handoff(self) -> bool:
@@ -138,6 +141,8 @@ class Decision:
             if self.brief is not None:
                 out["brief"] = self.brief.to_dict()
             out["say_to_customer"] = self.say_to_customer
+            if self.unstaffed is not None:
+                out["unstaffed"] = dict(self.unstaffed)
             if self.handoff_id is not None:
                 out["handoff_id"] = self.handoff_id
             if self.notify:

@@ -3,11 +3,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from enum import StrEnum
+from typing import NamedTuple
 
 from warmline.core.decision.model import Action, Destination, DestinationType
-from warmline.core.policy.model import Mode, Policy, Queue, Route, Trigger
+from warmline.core.handoff import Rep, has_skills
+from warmline.core.policy.model import Mode, Policy, Queue, Route, Trigger, WhenUnstaffed
+
+
+class Staffing(StrEnum):
+    """A server's view of a queue's reps at *now*."""
+
+    FREE = "free"
+    """A rep with the queue's skills has a free slot."""
+    BUSY = "busy"
+    """Reps with the skills are signed in (available or busy), none has a free slot."""
+    UNSTAFFED = "unstaffed"
+    """No rep with the skills is signed in: nobody will pick up until one does."""
+
+
+def queue_staffing(reps: Sequence[Rep], skills: Sequence[str]) -> Staffing:
+    """Whether a rep with every one of `skills` has a free slot, is signed in but full,
+    or is not signed in at all."""
+    skilled = [r for r in reps if r.is_signed_in and has_skills(r, skills)]
+    if any(r.has_free_slot for r in skilled):
+        return Staffing.FREE
+    return Staffing.BUSY if skilled else Staffing.UNSTAFFED
 
 
 def choose_queue(
@@ -30,7 +53,10 @@ def choose_queue(
 def choose_destination(
     policy: Policy, triggers: Sequence[Trigger], route: Route | None, question_type: str | None
 ) -> Destination:
-    name = choose_queue(policy, triggers, route, question_type)
+    return destination_for(policy, choose_queue(policy, triggers, route, question_type))
+
+
+def destination_for(policy: Policy, name: str) -> Destination:
     queue = policy.queues.get(name) or Queue(name=name)
     number = queue.transfer.number if queue.transfer else None
     sip = queue.transfer.sip if queue.transfer else None
@@ -51,13 +77,60 @@ def is_queue_open(policy: Policy, name: str, local: datetime) -> bool:
     return hours.is_open(local)
 
 
-def say_to_customer(policy: Policy, destination: Destination, action: Action, mode: Mode) -> str:
-    """A line the AI can say as it hands over; a queue's `say:` overrides it per action."""
+class StaffedRoute(NamedTuple):
+    action: Action
+    destination: Destination
+    unstaffed: dict[str, str] | None
+    is_staffed: bool = True
+    """False when the handoff waits (hold or callback) because nobody staffs its queue."""
+
+
+def staffed_action(
+    policy: Policy, destination: Destination, local: datetime,
+    staffing: Callable[[str], Staffing],
+) -> StaffedRoute:
+    """The action for an open queue given who is signed in: escalate to a free rep, hold
+    while the skilled reps are busy, and for a queue nobody staffs its `unstaffed:` choice
+    (following `{to: QUEUE}` to the first queue that is staffed, closed or holds). The third
+    item, when the first queue was unstaffed, says so: `queue`, `then` (its choice) and `to`
+    (where the handoff went)."""
+    first = destination.queue
+    note: dict[str, str] | None = None
+    seen = {first}
+    while True:
+        state = staffing(destination.queue)
+        if state is not Staffing.UNSTAFFED:
+            action = Action.ESCALATE if state is Staffing.FREE else Action.HOLD
+            return StaffedRoute(action, destination, note)
+        rule = (policy.queues.get(destination.queue) or Queue(name=destination.queue)).unstaffed
+        if note is None:
+            note = {"queue": first, "then": rule.then.value}
+        if rule.then is WhenUnstaffed.QUEUE and rule.to is not None and rule.to not in seen:
+            seen.add(rule.to)
+            destination = destination_for(policy, rule.to)
+            note["to"] = rule.to
+            if not is_queue_open(policy, rule.to, local):
+                return StaffedRoute(Action.CALLBACK, destination, note)
+            continue
+        action = Action.HOLD if rule.then is WhenUnstaffed.HOLD else Action.CALLBACK
+        return StaffedRoute(action, destination, note, is_staffed=False)
+
+
+def say_to_customer(policy: Policy, destination: Destination, action: Action, mode: Mode,
+                    *, staffed: bool = True) -> str:
+    """A line the AI can say as it hands over; a queue's `say:` overrides it per action.
+    `staffed=False` (nobody with the skills is signed in) never claims that reps are busy."""
     queue = policy.queues.get(destination.queue) or Queue(name=destination.queue)
     custom = queue.say.get(action.value)
     if custom:
         return custom
     team = queue.display_name
+    if not staffed and action is Action.CALLBACK:
+        return (f"Nobody from our {team} team is available right now. I've noted everything "
+                "you told me, and they'll call you back as soon as they can.")
+    if not staffed and action is Action.HOLD:
+        return (f"Nobody from our {team} team is available right now. If you can stay on "
+                "the line, the first one to sign in will have everything you told me.")
     if action is Action.CALLBACK:
         return (f"Our {team} team is closed right now. I've noted everything you told me, and "
                 "they'll call you back as soon as they open.")

@@ -94,6 +94,27 @@ class Overflow:
     to: str
 
 
+class WhenUnstaffed(StrEnum):
+    """What a queue does when no rep with its skills is signed in (`unstaffed:`)."""
+
+    HOLD = "hold"
+    CALLBACK = "callback"
+    QUEUE = "queue"
+    """`{to: QUEUE}`: the handoff goes to another queue."""
+
+
+@dataclass(frozen=True, slots=True)
+class Unstaffed:
+    then: WhenUnstaffed = WhenUnstaffed.HOLD
+    """hold by default: the handoff waits in its queue and goes to the first rep with the
+    skills who signs in (a platform that dials the queue's `transfer:` keeps the line)."""
+    to: str | None = None
+
+
+#: Seconds an offer rings a rep before it goes to the next one (`offer_timeout_seconds`).
+DEFAULT_OFFER_TIMEOUT_SECONDS = 20.0
+
+
 @dataclass(frozen=True, slots=True)
 class Transfer:
     """What a voice platform dials for a queue."""
@@ -119,6 +140,8 @@ class Queue:
     label: str | None = None
     say: Mapping[str, str] = field(default_factory=dict)
     """Overrides of `say_to_customer` by action: escalate, hold, callback."""
+    unstaffed: Unstaffed = field(default_factory=Unstaffed)
+    offer_timeout_seconds: float = DEFAULT_OFFER_TIMEOUT_SECONDS
 
     @property
     def is_staffed(self) -> bool:

@@ -30,10 +30,13 @@ from warmline.core.policy.model import (
 )
 from warmline.core.policy.rules import Locator, compile_rule
 from warmline.core.policy.sections import (
+    check_unstaffed_loops,
     notify_warnings,
     read_experiment,
     read_integrations,
     read_notify,
+    read_offer_timeout,
+    read_unstaffed,
 )
 from warmline.core.policy.transfer_number import read_phone, read_transfer
 
@@ -49,7 +52,8 @@ _SIGNAL_KEYS = ("human_requested", "frustration", "ai_failures")
 _QT_KEYS = ("threshold", "cost_of_wrong_answer", "cost_of_escalation", "queue")
 _TRIGGER_KEYS = ("name", "when", "queue", "priority", "tags", "notify", "mode")
 _ROUTE_KEYS = ("name", "when", "queue", "priority", "tags", "mode", "notify")
-_QUEUE_KEYS = ("skills", "hours", "overflow", "transfer", "agent", "phone", "label", "say")
+_QUEUE_KEYS = ("skills", "hours", "overflow", "transfer", "agent", "phone", "label", "say",
+               "unstaffed", "offer_timeout_seconds")
 _SAY_KEYS = ("escalate", "hold", "callback")
 
 
@@ -93,6 +97,7 @@ def parse_policy(
     experiment = read_experiment(ctx, top.get("experiment"))
     integrations = read_integrations(ctx, top.get("integrations"))
     _check_references(ctx, queues, notify)
+    check_unstaffed_loops(ctx, queues)
     if ctx.problems:
         raise PolicyError(sorted(ctx.problems, key=lambda p: (p.line or 0, p.column or 0)))
     return Policy(
@@ -311,7 +316,10 @@ def _queues(ctx: PolicyReader, value: object, business_hours: Hours, country: st
             agent=agent, phone=read_phone(ctx, obj["phone"], (*p, "phone"), country)
             if "phone" in obj else None,
             label=ctx.string(obj["label"], (*p, "label")) if "label" in obj else None,
-            say={k: str(v) for k, v in say.items()})
+            say={k: str(v) for k, v in say.items()},
+            unstaffed=read_unstaffed(ctx, obj.get("unstaffed"), (*p, "unstaffed")),
+            offer_timeout_seconds=read_offer_timeout(
+                ctx, obj.get("offer_timeout_seconds"), (*p, "offer_timeout_seconds")))
     return out
 
 

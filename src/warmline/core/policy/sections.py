@@ -1,13 +1,22 @@
 """Policy sections read beside SPEC §3's core: `notify:` targets, `experiment:` (the
-warm-vs-cold trial) and `integrations:` (per-platform settings such as signing secrets), with
-the same located problems as every other section."""
+warm-vs-cold trial), `integrations:` (per-platform settings such as signing secrets) and a
+queue's staffing settings (`unstaffed:`, `offer_timeout_seconds:`), with the same located
+problems as every other section."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from warmline.core.policy.context import Path, PolicyReader, show
-from warmline.core.policy.model import Experiment, Integration, NotifyTarget
+from warmline.core.policy.model import (
+    DEFAULT_OFFER_TIMEOUT_SECONDS,
+    Experiment,
+    Integration,
+    NotifyTarget,
+    Queue,
+    Unstaffed,
+    WhenUnstaffed,
+)
 from warmline.core.policy.notify import target_problems
 
 #: The keys each platform adapter reads. A platform listed here may be configured; its
@@ -105,3 +114,49 @@ def notify_warnings(notify: Mapping[str, NotifyTarget]) -> tuple[str, ...]:
             out.append(f"notify.{target.name}.url: {target.url} is not set in the environment; "
                        "notifications to it will fail until it is")
     return tuple(out)
+
+
+def read_unstaffed(ctx: PolicyReader, value: object, p: Path) -> Unstaffed:
+    """`unstaffed: hold | callback | {to: QUEUE}`; hold when absent."""
+    if value is None:
+        return Unstaffed()
+    if isinstance(value, str) and value in (WhenUnstaffed.HOLD, WhenUnstaffed.CALLBACK):
+        return Unstaffed(WhenUnstaffed(value))
+    if isinstance(value, Mapping):
+        ctx.keys(value, ("to",), p)
+        if "to" not in value:
+            ctx.fail((*p, "to"), "unstaffed needs `to:`, the queue that takes over")
+            return Unstaffed()
+        to = ctx.queue_ref(value["to"], (*p, "to"))
+        return Unstaffed(WhenUnstaffed.QUEUE, to) if to else Unstaffed()
+    ctx.fail(p, f"expected hold, callback or {{to: QUEUE}}, got {show(value)}")
+    return Unstaffed()
+
+
+def read_offer_timeout(ctx: PolicyReader, value: object, p: Path) -> float:
+    """`offer_timeout_seconds`: how long an offer rings one rep (at least 1 s)."""
+    if value is None:
+        return DEFAULT_OFFER_TIMEOUT_SECONDS
+    seconds = ctx.number(value, p)
+    if seconds is not None and seconds < 1:
+        ctx.fail(p, f"expected seconds ≥ 1 (how long an offer rings one rep), got {show(value)}")
+        return DEFAULT_OFFER_TIMEOUT_SECONDS
+    return DEFAULT_OFFER_TIMEOUT_SECONDS if seconds is None else seconds
+
+
+def check_unstaffed_loops(ctx: PolicyReader, queues: Mapping[str, Queue]) -> None:
+    """`unstaffed: {to: ...}` chains must end: a queue sending to itself, directly or
+    through others, is an error at the first queue of the loop."""
+    for name in queues:
+        seen = [name]
+        current = queues[name]
+        while current.unstaffed.to is not None and current.unstaffed.to in queues:
+            if current.unstaffed.to in seen:
+                if current.unstaffed.to == name:
+                    loop = " -> ".join([*seen, name])
+                    ctx.fail(("queues", name, "unstaffed", "to"),
+                             f"unstaffed queues loop: {loop}; one of them must hold or "
+                             "call back")
+                break
+            seen.append(current.unstaffed.to)
+            current = queues[current.unstaffed.to]

@@ -275,7 +275,7 @@ def test_to_dict_is_json_with_stable_keys() -> None:
     assert list(m) == ["window", "filters", "conversations", "handoffs", "escalation",
                        "handoff_time", "csat", "repeat_contact", "abandonment", "failures",
                        "by_status", "by_action", "queues", "queue_times", "notify_latency",
-                       "top_triggers", "trend", "cost", "truncated"]
+                       "top_triggers", "trend", "cost", "truncated", "callbacks"]
     assert m["window"] == {"since": "2026-11-17T15:00:00+00:00",
                            "until": "2026-11-25T15:00:00+00:00"}
     assert json.loads(json.dumps(m)) == m
