@@ -50,6 +50,7 @@ check: lint typecheck imports examples test ## Everything CI runs
 
 models: install ## Retrain the embedded language model (src/warmline/models/language.npz; needs ../shared/data)
 	$(BIN)/python training/train_language.py $(if $(DATA),--data $(DATA))
+	$(BIN)/python training/record_language_sample.py
 
 demo: install ## Run the server on SQLite with simulated AI agents and reps; open the desk it prints
 	$(BIN)/warmline demo

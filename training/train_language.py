@@ -27,7 +27,7 @@ import numpy as np
 
 from warmline.adapters.language_files import save_language_model
 from warmline.core.language.intent_model import FeatureSpec, LinearIntentModel, extract_terms
-from warmline.core.language.scorer import HEADS, Calibration, LanguageModel
+from warmline.core.language.scorer import HEADS, Calibration, LanguageModel, model_text
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -244,7 +244,7 @@ def train(rows: list[Row]) -> tuple[LanguageModel, dict[str, object]]:
         min_df=MIN_DF,
         dtype=np.float32,
     )
-    matrix = vectorizer.fit_transform([r.text for r in fit])
+    matrix = vectorizer.fit_transform([model_text(r.text) for r in fit])
     weights = np.zeros((matrix.shape[1], len(HEADS)), dtype=np.float32)
     biases = np.zeros(len(HEADS), dtype=np.float32)
     for column, head in enumerate(HEADS):
@@ -311,7 +311,7 @@ def train(rows: list[Row]) -> tuple[LanguageModel, dict[str, object]]:
 def _max_logit(model: LanguageModel, text: str, column: int) -> float:
     from warmline.core.language.scorer import clauses
 
-    return max(float(model.linear.logits(piece)[column]) for piece in clauses(text))
+    return max(float(model.linear.logits(model_text(piece))[column]) for piece in clauses(text))
 
 
 def _strict(p: np.ndarray, y: np.ndarray) -> float:

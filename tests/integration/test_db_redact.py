@@ -67,7 +67,7 @@ def seed_raw(url: str, tmp_path: Path) -> None:
         acme = services.tenants.ensure_tenant("acme")
         services.tenants.ensure_tenant("globex")
         services.reps.put(acme, "ann", skills=("general",), status=RepStatus.AVAILABLE)
-        said = f"get me a human right now, my card is {CARD} and my ssn is {SSN}"
+        said = f"get me a human about my card {CARD}, and my ssn is {SSN}"  # quoted with the card
         decision = services.turns.post_turns(acme, "call-1", {
             "customer": {"id": "cust-1"},
             "turns": [{"id": "t1", "speaker": "customer", "text": said}]})
@@ -156,7 +156,7 @@ def test_db_redact_keeps_masks_readable_and_ids_as_they_were(url: str, tmp_path:
         store.close()
     assert stored.data["customer"] == {"id": "cust-1"}
     assert stored.data["turns"][0]["text"] == (
-        "get me a human right now, my card is [card •••• 1111] and my ssn is [ssn •••-••-1234]")
+        "get me a human about my card [card •••• 1111], and my ssn is [ssn •••-••-1234]")
     assert stored.data["turns"][-1]["text"] == "Rep handed back: refunded to card [card •••• 1111]"
     assert handoff.note == "refunded to card [card •••• 1111]"
     assert "[card •••• 1111]" in handoff.decision["reasons"][0]["detail"]

@@ -287,7 +287,8 @@ def test_the_issues_example_leaves_no_raw_card_or_ssn(site: Site,
     assert decision["action"] == "escalate"
     reason = decision["reasons"][0]
     assert reason["code"] == "human_requested"
-    assert "[card •••• 1111]" in reason["detail"]
+    assert reason["detail"].endswith('"get me a human right now"')  # the clause that asked
+    assert "1111" not in reason["detail"]
     handoff_id = decision["handoff_id"]
     site.post(f"/v1/handoffs/{handoff_id}/accept", {"rep_id": "ann"})
     site.post(f"/v1/handoffs/{handoff_id}/hand-back",

@@ -24,10 +24,12 @@ HEADS = (HUMAN_REQUESTED, CANCEL, FRUSTRATION)
 
 #: Sentence and clause ends: a request for a person is often one clause of a long message.
 _CLAUSE = re.compile(
-    r"(?<=[.!?;])\s+|\s*\n+\s*|,\s+(?=(?:but|so|and|or|can|could|is|please|"
-    r"pls|i|who|what|how|just)\b)",
+    r"(?<=[.!?;:])\s+|\s*\n+\s*|,\s+|\s+(?:and|but)\s+(?=(?:my|i)\b)",
     re.IGNORECASE,
 )
+#: A run of digits (a card, an order or phone number, with its spaces and dashes): read as one
+#: "0", so that sixteen digits said beside "get me a human" do not drown its words.
+_DIGITS = re.compile(r"\d(?:[\d\s.\-]*\d)?")
 #: Bounds on the work per message: the whole text read is cut here, and so is each clause.
 _MAX_TEXT = 1_000
 _MAX_CLAUSE = 300
@@ -122,7 +124,7 @@ class LanguageModel:
         best = [-math.inf, -math.inf, -math.inf]
         words = ["", "", ""]
         for piece in pieces:
-            logits = self.linear.logits(piece)
+            logits = self.linear.logits(model_text(piece))
             for slot, column in enumerate(self._columns):
                 value = float(logits[column])
                 if value > best[slot]:
@@ -135,6 +137,11 @@ class LanguageModel:
             logit = 0.0
         p = round(self.calibration[head].probability(logit), 4)
         return HeadScore(p, p >= self.thresholds[head], words)
+
+
+def model_text(text: str) -> str:
+    """What the heads read of a clause (training reads the same): digit runs as one "0"."""
+    return _DIGITS.sub("0", text)
 
 
 def clauses(text: str) -> list[str]:

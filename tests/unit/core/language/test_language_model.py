@@ -110,7 +110,7 @@ def test_a_language_reason_carries_its_score_and_the_words_it_came_from() -> Non
 
 
 def test_the_quoted_words_are_masked_by_the_policys_redaction() -> None:
-    decision = _decide("I am Dana Whitfield and I need to speak to someone", name="Dana Whitfield",
+    decision = _decide("This is Dana Whitfield needing to speak to someone", name="Dana Whitfield",
                        redact="redact: [name]\n")
     detail = decision["reasons"][0]["detail"]  # type: ignore[index]
     assert "Dana" not in detail
