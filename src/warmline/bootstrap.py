@@ -14,10 +14,11 @@ from warmline.adapters.llm_summarizer import OpenAICompatibleSummarizer
 from warmline.adapters.notify.slack import SlackNotifier
 from warmline.adapters.notify.webhook import WebhookNotifier
 from warmline.adapters.outbound import guarded_client
-from warmline.adapters.policy_files import load_policy
+from warmline.adapters.policy_files import load_policy, parse_policy_text, policy_text
 from warmline.adapters.storage.memory import InMemoryStore
 from warmline.adapters.storage.migrations import check_current, upgrade
 from warmline.adapters.storage.pg_turns import PgTurnStore
+from warmline.adapters.storage.policy_versions import MemoryPolicyVersions, SqlPolicyVersions
 from warmline.adapters.storage.sql import SqlStore
 from warmline.adapters.storage.sqlite_turns import SqliteTurnStore
 from warmline.config import Settings
@@ -30,6 +31,7 @@ from warmline.service.dispatch import Dispatcher
 from warmline.service.handoffs import HandoffService, RepService
 from warmline.service.metrics import MetricsService
 from warmline.service.outbox import Outbox, OutboxService
+from warmline.service.policy_versions import PolicyDeciders, PolicyVersionStore
 from warmline.service.ports import Clock, Notifier, Store, Summarizer, TurnStore
 from warmline.service.tenants import TenantService
 from warmline.service.transfers import TransferService
@@ -128,6 +130,11 @@ def build_services(settings: Settings, *, store: Store | None = None,
     tenants = TenantService(store, clock, lambda ref: build_decider(ref, summarizer=summarizer),
                             default_policy=settings.policy,
                             password_log_n=settings.password_log_n)
+    tenants.policies = PolicyDeciders(
+        policy_version_store(store),
+        lambda text, source: build_decider(parse_policy_text(text, source=source),
+                                           summarizer=summarizer),
+        policy_text, clock.now, default_policy=settings.policy)
     def policy_for(tenant: Tenant) -> Policy:
         return tenants.decider_for(tenant).policy
 
@@ -143,6 +150,11 @@ def build_services(settings: Settings, *, store: Store | None = None,
         reps=RepService(store, clock, tenants, dispatcher), dispatcher=dispatcher,
         metrics=MetricsService(store, clock), transfers=TransferService(store, clock, dispatcher),
         outbox=outbox, fast_turns=build_turn_store(store) if settings.async_turns else None)
+
+
+def policy_version_store(store: Store) -> PolicyVersionStore:
+    """Where the store's tenants keep their policy versions."""
+    return SqlPolicyVersions(store) if isinstance(store, SqlStore) else MemoryPolicyVersions()
 
 
 def build_turn_store(store: Store) -> TurnStore | None:
