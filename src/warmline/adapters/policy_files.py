@@ -142,8 +142,16 @@ def value_locations(name_or_path: str | os.PathLike[str]) -> Locations:
                 encoding="utf-8")
         else:
             text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    return text_locations(text)
+
+
+def text_locations(text: str) -> Locations:
+    """Where each value of policy YAML text starts; empty when it is not YAML."""
+    try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+    except yaml.YAMLError:
         return {}
     locations: Locations = {}
     if root is not None:

@@ -106,13 +106,16 @@ class SqlPolicyVersions:
     def save_draft(self, tenant_id: str, yaml: str, *, author: str, note: str, at: datetime,
                    check: Callable[[PolicyVersion | None], None]) -> PolicyVersion:
         with self._write() as connection:
-            last = connection.execute(sa.select(table).where(_of(tenant_id))
-                                      .order_by(table.c.version.desc()).limit(1)).first()
-            draft = None if last is None or last.state != VersionState.DRAFT.value \
-                else _version(last)
+            found = connection.execute(
+                sa.select(table).where(_of(tenant_id),
+                                       table.c.state == VersionState.DRAFT.value)
+                .order_by(table.c.version.desc()).limit(1)).first()
+            draft = None if found is None else _version(found)
             check(draft)
             if draft is None:
-                made = _made(tenant_id, 1 if last is None else last.version + 1, yaml,
+                highest = connection.execute(sa.select(sa.func.max(table.c.version))
+                                             .where(_of(tenant_id))).scalar()
+                made = _made(tenant_id, int(highest or 0) + 1, yaml,
                              author=author, at=at, note=note, state=VersionState.DRAFT)
                 connection.execute(sa.insert(table).values(_row(made)))
                 return made
@@ -191,15 +194,17 @@ class MemoryPolicyVersions:
                    check: Callable[[PolicyVersion | None], None]) -> PolicyVersion:
         with self._lock:
             kept = self._versions.setdefault(tenant_id, [])
-            draft = kept[-1] if kept and kept[-1].state is VersionState.DRAFT else None
+            drafts = [v for v in kept if v.state is VersionState.DRAFT]
+            draft = drafts[-1] if drafts else None
             check(draft)
             if draft is None:
                 made = _made(tenant_id, len(kept) + 1, yaml, author=author, at=at,
                              note=note, state=VersionState.DRAFT)
                 kept.append(made)
                 return made
-            kept[-1] = replace(draft, yaml=yaml, author=author, note=note, at=at)
-            return kept[-1]
+            kept[draft.version - 1] = replace(draft, yaml=yaml, author=author, note=note,
+                                              at=at)
+            return kept[draft.version - 1]
 
     def seed(self, tenant_id: str, yaml: str, *, author: str, note: str, at: datetime
              ) -> PolicyVersion | None:
