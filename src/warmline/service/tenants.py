@@ -249,12 +249,20 @@ class TenantService:
                 decider = self._deciders[ref] = self.build_decider(ref)
             return decider
 
-    def seed_policies(self) -> list[str]:
+    def seed_policies(self) -> tuple[list[str], list[str]]:
         """Seed version 1 of every tenant that has no policy version from its policy file
-        (or the default); the names of those seeded (`warmline serve` at start)."""
-        if self.policies is None:
-            return []
-        return [t.name for t in self.all_tenants() if self.policies.seed(t) is not None]
+        (or the default), as `warmline serve` does at start: the names of the tenants seeded,
+        and a line for each whose policy file could not be read (its turns report it)."""
+        seeded: list[str] = []
+        failed: list[str] = []
+        for tenant in self.all_tenants() if self.policies is not None else []:
+            assert self.policies is not None
+            try:
+                if self.policies.seed(tenant) is not None:
+                    seeded.append(tenant.name)
+            except InvalidInput as err:
+                failed.append(f"tenant {tenant.name}: no policy version seeded: {err}")
+        return seeded, failed
 
     def deciding_decider(self, tenant: Tenant) -> Decider:
         """The decider a turn is decided with: as `decider_for`, but a tenant with no policy

@@ -107,8 +107,13 @@ def test_the_lean_sqlite_path_names_the_version_too(api: Api) -> None:
 def test_serve_seeds_version_1_of_every_tenant_that_has_none(api: Api) -> None:
     tenants = api.services.tenants
     _publish(api, NEXT, "acme's own")  # acme has a version already
-    assert tenants.seed_policies() == ["globex"]
-    assert tenants.seed_policies() == []
+    bad = tenants.ensure_tenant("initech", policy="/nowhere/policy.yaml")
+    seeded, failed = tenants.seed_policies()
+    assert seeded == ["globex"]
+    [line] = failed  # a tenant whose file is gone does not stop the others (nor the server)
+    assert line.startswith(f"tenant {bad.name}: no policy version seeded")
+    assert "/nowhere/policy.yaml" in line
+    assert tenants.seed_policies()[0] == []
     globex = tenants.existing("globex")
     [seeded] = _policies(api).versions.all_versions(globex.id)
     assert (seeded.version, seeded.yaml) == (1, POLICY)
