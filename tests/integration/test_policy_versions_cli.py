@@ -68,7 +68,7 @@ def test_push_publish_pull_diff_versions_and_rollback(db: str, tmp_path: Path) -
 
     code, out, err = cli("policy", "rollback", "1", "--tenant", "acme", "--db", db)
     assert code == 0, err
-    assert out.startswith("published: version 3 of tenant acme")
+    assert out == "published: version 3 (the text of version 1)\n"
     services = build_services(Settings(db=db))
     try:
         acme = services.tenants.existing("acme")
