@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from warmline.adapters.intent_files import load_bundled_model, load_model
 from warmline.adapters.language_files import bundled_language_model
@@ -20,6 +20,7 @@ from warmline.adapters.policy_files import (
     policy_text,
     text_locations,
 )
+from warmline.adapters.storage.conversation_reads import stored_conversations
 from warmline.adapters.storage.memory import InMemoryStore
 from warmline.adapters.storage.migrations import check_current, upgrade
 from warmline.adapters.storage.pg_turns import PgTurnStore
@@ -160,7 +161,8 @@ def build_services(settings: Settings, *, store: Store | None = None,
         metrics=MetricsService(store, clock), transfers=TransferService(store, clock, dispatcher),
         outbox=outbox, fast_turns=build_turn_store(store) if settings.async_turns else None,
         policy_admin=PolicyAdmin(tenants, clock, lambda text, source: policy_problems(
-            text, source, allow_private=settings.allow_private_targets)))
+            text, source, allow_private=settings.allow_private_targets),
+            partial(stored_conversations, store)))
 
 
 def policy_problems(text: str, source: str, *, allow_private: bool = False) -> list[Problem]:

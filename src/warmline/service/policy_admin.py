@@ -6,17 +6,25 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Protocol
 
 from warmline.core.errors import Conflict, NotFound, Problem, StaleWrite
 from warmline.core.handoff import Tenant
 from warmline.service.policy_versions import PolicyDeciders, PolicyVersion, VersionState
 from warmline.service.ports import Clock
 from warmline.service.tenants import TenantService
+from warmline.service.what_if import what_if
 
 #: The ETag of "no draft yet": `If-Match` with it creates the first draft.
 NO_DRAFT_ETAG = '"none"'
+
+
+class StoredConversations(Protocol):
+    def __call__(self, tenant_id: str, *, last: int | None, since: datetime | None,
+                 until: datetime | None) -> Iterable[Mapping[str, Any]]: ...
 
 
 class PolicyRefused(Conflict):
@@ -41,6 +49,8 @@ class PolicyAdmin:
     validate: Callable[[str, str], list[Problem]]
     """The located problems of policy YAML text (source name for them): what `warmline policy
     check` reports, and an intent model file that cannot be loaded."""
+    conversations: StoredConversations | None = None
+    """The tenant's stored conversations, newest first (for what-if)."""
 
     @property
     def _policies(self) -> PolicyDeciders:
@@ -112,6 +122,23 @@ class PolicyAdmin:
         return "".join(difflib.unified_diff(
             old.yaml.splitlines(keepends=True), new.yaml.splitlines(keepends=True),
             fromfile=f"version {against}", tofile=f"version {number}"))
+
+    def what_if(self, tenant: Tenant, *, yaml: str | None = None, last: int | None = None,
+                since: datetime | None = None, until: datetime | None = None
+                ) -> dict[str, Any]:
+        """The draft (or `yaml`) against the published version over the tenant's last
+        `last` stored conversations, or those last updated in [since, until)."""
+        text = self.draft(tenant).yaml if yaml is None else yaml
+        problems = self.validate(text, "what-if policy")
+        if problems:
+            raise PolicyRefused(f"the policy has {len(problems)} problem(s)", problems)
+        if self.conversations is None:
+            raise NotFound("this server cannot read its stored conversations")
+        policies = self._policies
+        before = replace(policies.deciding(tenant), summarizer=None)
+        after = replace(policies.from_yaml(text, "what-if policy"), summarizer=None)
+        stored = self.conversations(tenant.id, last=last, since=since, until=until)
+        return {"published_version": before.version, **what_if(stored, before, after)}
 
     def rollback(self, tenant: Tenant, number: int, *, by: str) -> PolicyVersion:
         """Publish version `number`'s text again as a new version; refused (PolicyRefused,

@@ -4,6 +4,7 @@ admins and the tenant's API keys; every change records who made it."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -12,7 +13,7 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from warmline.bootstrap import Services
-from warmline.core.errors import NotFound, Problem
+from warmline.core.errors import InvalidInput, NotFound, Problem
 from warmline.service.policy_admin import PolicyAdmin, PolicyRefused, draft_etag
 from warmline.web.auth import Caller, CallerDep, Forbidden, ServicesDep
 from warmline.web.errors import error_body
@@ -31,6 +32,13 @@ class Draft(Strict):
 
 class Check(Strict):
     yaml: Text = Field(max_length=MAX_YAML)
+
+
+class WhatIf(Strict):
+    last: int | None = Field(None, ge=1, le=100_000)
+    since: str | None = Field(None, max_length=64)
+    until: str | None = Field(None, max_length=64)
+    yaml: Text | None = Field(None, max_length=MAX_YAML)
 
 
 class Publish(Strict):
@@ -118,6 +126,34 @@ async def publish(body: Publish, caller: EditorDep, svc: ServicesDep) -> Any:
     except PolicyRefused as err:
         return _refused(err)
     return done.to_dict()
+
+
+def _time(text: str | None, name: str) -> datetime | None:
+    """An ISO 8601 time with its offset (UTC when it has none)."""
+    if text is None:
+        return None
+    try:
+        found = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput([Problem(f"{text!r} is not an ISO 8601 time", path=f"$.{name}")]
+                           ) from None
+    return found if found.tzinfo else found.replace(tzinfo=UTC)
+
+
+@router.post("/what-if", summary="The draft (or posted YAML) against the published version",
+             description="Over the tenant's last N stored conversations (`{\"last\": N}`) "
+                         "or those last updated in a window (`{\"since\", \"until\"}`).",
+             responses={409: {"description": "The policy does not validate: its problems."}})
+async def post_what_if(body: WhatIf, caller: EditorDep, svc: ServicesDep) -> Any:
+    if (body.last is None) == (body.since is None and body.until is None):
+        raise InvalidInput([Problem('give either "last" or "since" and "until"', path="$")])
+    since, until = _time(body.since, "since"), _time(body.until, "until")
+    try:
+        return await run_in_threadpool(
+            lambda: _admin(svc).what_if(caller.tenant, yaml=body.yaml, last=body.last,
+                                        since=since, until=until))
+    except PolicyRefused as err:
+        return _refused(err)
 
 
 @router.get("/versions", summary="Every version, newest last (without the YAML)")

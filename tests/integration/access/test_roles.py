@@ -65,6 +65,8 @@ TABLE: list[tuple[str, str, str, Any, dict[str, Any]]] = [
     ("PUT", "/v1/policy/draft", "/v1/policy/draft", {"yaml": "version: 1\n"}, NOT_REP),
     ("POST", "/v1/policy/check", "/v1/policy/check", {"yaml": "version: 1\n"}, NOT_REP),
     ("POST", "/v1/policy/publish", "/v1/policy/publish", {}, NOT_REP),
+    ("POST", "/v1/policy/what-if", "/v1/policy/what-if", {"last": 5, "yaml": "version: 1\n"},
+     NOT_REP),
     ("GET", "/v1/policy/versions", "/v1/policy/versions", None, NOT_REP),
     ("GET", "/v1/policy/versions/{number}", "/v1/policy/versions/1?diff=1", None, NOT_REP),
     ("POST", "/v1/policy/rollback/{number}", "/v1/policy/rollback/99", None, NOT_REP),
