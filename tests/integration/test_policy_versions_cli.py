@@ -91,3 +91,21 @@ def test_an_invalid_file_is_pushed_as_a_draft_but_never_published(db: str,
     assert "nowhere" in err
     assert cli("policy", "pull", "--tenant", "acme", "--db", db)[1] == POLICY
     assert cli("policy", "rollback", "2", "--tenant", "acme", "--db", db)[0] == 1
+
+
+def test_db_redact_masks_what_the_given_policy_names_on_a_versioned_tenant(
+        db: str, tmp_path: Path) -> None:
+    from warmline.cli.db import _masking_policy
+
+    masking = tmp_path / "masking.yaml"
+    masking.write_text(POLICY + "redact: [card_number, ssn]\n")
+    services = build_services(Settings(db=db))
+    try:
+        acme = services.tenants.existing("acme")
+        services.tenants.deciding_decider(acme)  # version 1: the plain policy, no redact
+        assert services.tenants.decider_for(acme).policy.redact == frozenset()
+        widened = _masking_policy(services, acme, str(masking))
+        assert widened.redact == {"card_number", "ssn"}
+        assert _masking_policy(services, acme, str(tmp_path / "gone.yaml")).redact == set()
+    finally:
+        services.close()
