@@ -6,22 +6,30 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from warmline.adapters.intent_files import load_bundled_model, load_model
 from warmline.adapters.language_files import bundled_language_model
 from warmline.adapters.llm_summarizer import OpenAICompatibleSummarizer
 from warmline.adapters.notify.slack import SlackNotifier
 from warmline.adapters.notify.webhook import WebhookNotifier
-from warmline.adapters.outbound import guarded_client
-from warmline.adapters.policy_files import load_policy
+from warmline.adapters.outbound import guarded_client, notify_target_problems
+from warmline.adapters.policy_files import (
+    load_policy,
+    parse_policy_text,
+    policy_text,
+    text_locations,
+)
+from warmline.adapters.storage.conversation_reads import stored_conversations
 from warmline.adapters.storage.memory import InMemoryStore
 from warmline.adapters.storage.migrations import check_current, upgrade
 from warmline.adapters.storage.pg_turns import PgTurnStore
+from warmline.adapters.storage.policy_versions import MemoryPolicyVersions, SqlPolicyVersions
 from warmline.adapters.storage.sql import SqlStore
 from warmline.adapters.storage.sqlite_turns import SqliteTurnStore
 from warmline.config import Settings
 from warmline.core.analytics.cost import CostAssumptions
+from warmline.core.errors import InvalidInput, Problem
 from warmline.core.handoff import Tenant
 from warmline.core.language.intents import IntentClassifier, ScopeOnly
 from warmline.core.policy.model import Policy
@@ -30,6 +38,8 @@ from warmline.service.dispatch import Dispatcher
 from warmline.service.handoffs import HandoffService, RepService
 from warmline.service.metrics import MetricsService
 from warmline.service.outbox import Outbox, OutboxService
+from warmline.service.policy_admin import PolicyAdmin
+from warmline.service.policy_versions import PolicyDeciders, PolicyVersionStore
 from warmline.service.ports import Clock, Notifier, Store, Summarizer, TurnStore
 from warmline.service.tenants import TenantService
 from warmline.service.transfers import TransferService
@@ -85,6 +95,8 @@ class Services:
     """Delivers webhooks and Slack messages; None where nothing should be sent."""
     fast_turns: TurnStore | None = None
     """PostgreSQL: turns stored and decided on the event loop (`TurnService.post_turns_async`)."""
+    policy_admin: PolicyAdmin | None = None
+    """Each tenant's policy versions: draft, check, publish, rollback (`/v1/policy`)."""
 
     def close(self) -> None:
         if self.outbox is not None:
@@ -128,6 +140,11 @@ def build_services(settings: Settings, *, store: Store | None = None,
     tenants = TenantService(store, clock, lambda ref: build_decider(ref, summarizer=summarizer),
                             default_policy=settings.policy,
                             password_log_n=settings.password_log_n)
+    tenants.policies = PolicyDeciders(
+        policy_version_store(store),
+        lambda text, source: build_decider(parse_policy_text(text, source=source),
+                                           summarizer=summarizer),
+        policy_text, clock.now, default_policy=settings.policy)
     def policy_for(tenant: Tenant) -> Policy:
         return tenants.decider_for(tenant).policy
 
@@ -142,7 +159,31 @@ def build_services(settings: Settings, *, store: Store | None = None,
         handoffs=HandoffService(store, clock, tenants, dispatcher),
         reps=RepService(store, clock, tenants, dispatcher), dispatcher=dispatcher,
         metrics=MetricsService(store, clock), transfers=TransferService(store, clock, dispatcher),
-        outbox=outbox, fast_turns=build_turn_store(store) if settings.async_turns else None)
+        outbox=outbox, fast_turns=build_turn_store(store) if settings.async_turns else None,
+        policy_admin=PolicyAdmin(tenants, clock, lambda text, source: policy_problems(
+            text, source, allow_private=settings.allow_private_targets),
+            partial(stored_conversations, store)))
+
+
+def policy_problems(text: str, source: str, *, allow_private: bool = False) -> list[Problem]:
+    """What `warmline policy check` reports for policy YAML text, and an intent model file
+    that cannot be loaded: each problem located."""
+    try:
+        policy = parse_policy_text(text, source=source)
+        if not allow_private:
+            problems = notify_target_problems(policy.notify, source=source,
+                                              locate=text_locations(text).get)
+            if problems:
+                return problems
+        classifier_for(policy)
+    except InvalidInput as err:
+        return list(err.problems)
+    return []
+
+
+def policy_version_store(store: Store) -> PolicyVersionStore:
+    """Where the store's tenants keep their policy versions."""
+    return SqlPolicyVersions(store) if isinstance(store, SqlStore) else MemoryPolicyVersions()
 
 
 def build_turn_store(store: Store) -> TurnStore | None:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from warmline.bootstrap import build_store
+from warmline.bootstrap import build_services, build_store
+from warmline.config import Settings
 from warmline.core.handoff import Handoff, HandoffStatus, Tenant
 from warmline.service.ports import StoredConversation
 
@@ -175,3 +176,27 @@ def test_roi_uses_measured_rates_and_says_so(database: str) -> None:
     assert {"cold_repeat_rate", "warm_repeat_rate", "rep_minutes"} <= set(data["measured"])
     assert data["inputs"]["cold_repeat_rate"] == 0.2
     assert data["inputs"]["rep_minutes"] == 3.0
+
+
+def test_calibrate_from_db_write_creates_a_draft_of_the_tenants_policy(
+        database: str, files: tuple[Path, Path]) -> None:
+    before = files[0].read_text()
+    result = run("calibrate", "--from-db", "--db", database, "--tenant", "shop",
+                 "--format", "json", "--min-samples", "10", "--write")
+    assert result.returncode == 0, result.stderr
+    recommended = json.loads(result.stdout)["question_types"]["billing"]["threshold"]
+    assert "draft version 2 from version 1" in result.stderr
+    assert files[0].read_text() == before  # the file is left alone: the database has it
+    services = build_services(Settings(db=database))
+    try:
+        admin = services.policy_admin
+        assert admin is not None
+        shop = services.tenants.existing("shop")
+        draft = admin.draft(shop)
+        assert draft.author == "cli calibrate"
+        assert admin.published(shop).version == 1  # nothing published until someone does
+        changed = [line for line in draft.yaml.splitlines() if "threshold" in line]
+        assert any(f"{recommended:.2f}".rstrip("0") in line for line in changed), changed
+        assert admin.check(draft.yaml) == []
+    finally:
+        services.close()

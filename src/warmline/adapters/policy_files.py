@@ -86,6 +86,22 @@ def parse_policy_text(text: str, *, source: str, env: Mapping[str, str] | None =
     return policy
 
 
+def policy_text(name_or_path: str | os.PathLike[str] | None = None) -> tuple[str, str]:
+    """The YAML text of a policy file or bundled policy (None: `general`) and where it came
+    from, checked to parse, as a tenant's first policy version is seeded from it.
+
+    Raises:
+        PolicyError: the file is missing, unreadable or invalid.
+    """
+    load_policy(name_or_path)
+    text_name = os.fspath(name_or_path or "general")
+    path = Path(text_name)
+    if not path.exists() and text_name in bundled_policy_names():
+        bundled = resources.files(BUNDLED_PACKAGE).joinpath(f"{text_name}.yaml")
+        return bundled.read_text(encoding="utf-8"), f"<bundled:{text_name}>"
+    return path.read_text(encoding="utf-8"), text_name
+
+
 def load_policy(name_or_path: str | os.PathLike[str] | None = None, *,
                 env: Mapping[str, str] | None = None) -> Policy:
     """Load a policy file, or a bundled policy by name; None means the bundled `general`.
@@ -126,8 +142,16 @@ def value_locations(name_or_path: str | os.PathLike[str]) -> Locations:
                 encoding="utf-8")
         else:
             text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    return text_locations(text)
+
+
+def text_locations(text: str) -> Locations:
+    """Where each value of policy YAML text starts; empty when it is not YAML."""
+    try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+    except yaml.YAMLError:
         return {}
     locations: Locations = {}
     if root is not None:

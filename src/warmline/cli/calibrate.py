@@ -42,7 +42,8 @@ def calibrate_command(
         ] = None,
     write: Annotated[bool, typer.Option(
         "--write", help="Write the recommended thresholds into the policy file, in place "
-        "(comments and layout kept), then re-validate it.")] = False,
+        "(comments and layout kept), then re-validate it. With --from-db and no --policy: "
+        "into a new draft of the tenant's policy version.")] = False,
     output: Annotated[Format, typer.Option(
         "--format", help="table or json.", parser=choice(Format, "format"))] = Format.TABLE,
     min_samples: Annotated[int, typer.Option(
@@ -72,7 +73,8 @@ def calibrate_command(
             raise _usage("calibration weighs the policy's costs: pass --policy FILE",
                          "--policy")
         answers, loaded = read_history(read_text(history), source=history), load_policy(policy)
-    if write and (loaded.source is None or not Path(loaded.source).is_file()):
+    as_draft = write and from_db and policy is None
+    if write and not as_draft and (loaded.source is None or not Path(loaded.source).is_file()):
         raise _usage(f"--write needs a policy file, not {policy or 'a bundled policy'} "
                      f"(bundled: {', '.join(bundled_policy_names())})", "--write")
     try:
@@ -88,7 +90,11 @@ def calibrate_command(
 
         write_plot(result, plot)
         typer.echo(f"cost curves written to {plot}", err=True)
-    if write:
+    if as_draft:
+        from warmline.cli.calibrate_draft import write_draft
+
+        write_draft(db, tenant, _changes(result))
+    elif write:
         _write(loaded, result)
 
 
@@ -104,7 +110,10 @@ def _from_db(db: str | None, tenant: str | None, since: datetime | None, policy:
     store = open_store_to_read(db or DEFAULT_URL)
     try:
         found = find_tenant(store, tenant)
-        loaded = load_policy(policy or found.policy)
+        from warmline.cli.calibrate_draft import published_policy
+
+        loaded = load_policy(policy) if policy else (published_policy(store, found)
+                                                     or load_policy(found.policy))
         days = loaded.defaults.repeat_window_days
         data = read_window(store, found, start, now, follow_days=days)
     finally:
@@ -128,12 +137,16 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _changes(result: Calibration) -> dict[str, float]:
+    return {name: t.threshold for name, t in result.question_types.items()
+            if not t.kept and abs(t.threshold - t.current) > 1e-9}
+
+
 def _write(policy: Policy, result: Calibration) -> None:
     from warmline.adapters.policy_edit import write_thresholds
 
     assert policy.source is not None
-    changes = {name: t.threshold for name, t in result.question_types.items()
-               if not t.kept and abs(t.threshold - t.current) > 1e-9}
+    changes = _changes(result)
     if not changes:
         typer.echo(f"{policy.source}: thresholds already as recommended; not changed", err=True)
         return

@@ -16,6 +16,7 @@ from warmline.bootstrap import Services, build_services
 from warmline.cli.server import DbOption, settings_from
 from warmline.core.errors import InvalidInput, Problem
 from warmline.core.handoff import Tenant
+from warmline.core.policy.model import Policy
 
 db_app = typer.Typer(help="Manage the database.", no_args_is_help=True)
 
@@ -61,14 +62,14 @@ def redact_command(
         tenants = _chosen_tenants(services, tenant)
         total = 0
         for chosen in tenants:
-            kinds = services.tenants.decider_for(chosen).policy.redact
+            masking = _masking_policy(services, chosen, settings.policy)
+            kinds = masking.redact
             if not kinds:
                 typer.echo(f"tenant {chosen.name}: its policy masks nothing (no `redact:`)")
                 continue
             typer.echo(f"tenant {chosen.name}: masking {', '.join(sorted(kinds))}"
                        + (" (dry run: nothing is written)" if dry_run else ""))
-            tallies = remask_tenant(store, chosen.id,
-                                    services.tenants.decider_for(chosen).policy,
+            tallies = remask_tenant(store, chosen.id, masking,
                                     dry_run=dry_run, progress=_progress(dry_run))
             for t in tallies:
                 busy = f", {t.busy:,} changed meanwhile (run again)" if t.busy else ""
@@ -121,6 +122,22 @@ def _open_sql_store(url: str) -> SqlStore:
         raise InvalidInput([Problem("db redact works on SQLite and PostgreSQL databases",
                                     path="--db")])
     return store
+
+
+def _masking_policy(services: Services, tenant: Tenant, default: str | None) -> Policy:
+    """The tenant's policy in force (its published version) masking also what its policy file
+    (or `--policy`) names: a file given here still widens `redact:` as it did before policies
+    were versioned, and masking more only hides more."""
+    from dataclasses import replace
+
+    from warmline.adapters.policy_files import load_policy
+
+    policy = services.tenants.decider_for(tenant).policy
+    try:
+        named = load_policy(tenant.policy or default).redact
+    except InvalidInput:
+        return policy  # the file is gone: the version in force decides alone
+    return replace(policy, redact=policy.redact | named)
 
 
 def _chosen_tenants(services: Services, name: str | None) -> list[Tenant]:

@@ -12,7 +12,8 @@ from warmline.cli.console import err_console, labelled, print_problems
 from warmline.config import Settings
 from warmline.core.errors import PolicyError
 
-policy_app = typer.Typer(help="Work with policy files.", no_args_is_help=True)
+policy_app = typer.Typer(help="Work with policy files and a tenant's policy versions.",
+                         no_args_is_help=True)
 
 
 @policy_app.command("check")
@@ -43,3 +44,12 @@ def check_command(
             err_console.print(labelled("warning:", "yellow", f"{name}: {warning}"))
     if failed:
         raise typer.Exit(1)
+
+
+def _register_versions() -> None:
+    from warmline.cli.policy_versions import register
+
+    register(policy_app)
+
+
+_register_versions()

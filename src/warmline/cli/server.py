@@ -38,6 +38,11 @@ def serve_command(
 
     settings = settings_from(db=db, policy=policy, host=host, port=port)
     services = build_services(settings)  # migrates SQLite; refuses an un-migrated PostgreSQL
+    seeded, failed = services.tenants.seed_policies()
+    for name in seeded:
+        typer.echo(f"tenant {name}: policy version 1 seeded from its policy file", err=True)
+    for line in failed:
+        typer.echo(f"warning: {line}", err=True)
     typer.echo(f"Warmline on http://{settings.host}:{settings.port}  (desk: /desk, API: /v1, "
                f"OpenAPI: /openapi.json, database: {settings.db})", err=True)
     if workers > 1:

@@ -31,6 +31,12 @@ class Decider:
     """Optional prose summaries (off by default); failures keep the deterministic brief."""
     language: LanguageModel | None = None
     """The embedded language model the signals read (bootstrap gives the bundled one)."""
+    version: int | None = None
+    """The tenant's policy version `policy` is (`service.policy_versions`); None for a file."""
+
+    def under_version(self, version: int) -> Decider:
+        """This decider, its decisions marked as made under policy version `version`."""
+        return replace(self, version=version)
 
     def decide(
         self,
@@ -48,7 +54,8 @@ class Decider:
                           queue_staffing=queue_staffing)
         if self.summarizer is not None and decision.brief is not None:
             decision = self._with_prose(conversation, decision)
-        return replace(decision, latency_ms=(time.perf_counter() - started) * 1000.0)
+        return replace(decision, latency_ms=(time.perf_counter() - started) * 1000.0,
+                       policy_version=self.version)
 
     def brief(self, conversation: Conversation, *, now: datetime | None = None) -> Brief:
         """The brief the rep would get if the AI handed off now, whether or not the policy

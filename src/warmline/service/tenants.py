@@ -21,6 +21,7 @@ from warmline.service.passwords import (
     needs_rehash,
     verify_password,
 )
+from warmline.service.policy_versions import PolicyDeciders
 from warmline.service.ports import ApiKey, Clock, Store, User
 
 KEY_PREFIX = "wl_"
@@ -49,6 +50,9 @@ class TenantService:
     password_log_n: int = PASSWORD_LOG_N
     """scrypt's cost for new password hashes (log2 N); tests lower it, production keeps 17."""
     auth_cache_seconds: float = AUTH_CACHE_SECONDS
+    policies: PolicyDeciders | None = field(default=None, repr=False)
+    """Each tenant's published policy version (`service.policy_versions`); None: the
+    tenant's policy file decides, unversioned."""
     _deciders: dict[str | None, Decider] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _auth_cache: dict[str, tuple[Tenant, float]] = field(default_factory=dict)
@@ -232,13 +236,41 @@ class TenantService:
         return replace(current, password_hash=rehashed.password_hash)
 
     def decider_for(self, tenant: Tenant) -> Decider:
-        """The tenant's decider, built once per policy and reused."""
+        """The tenant's decider: its published policy version's where versions are kept,
+        else (none published yet) its policy file's, built once per policy and reused.
+        Never writes: a turn takes `deciding_decider`."""
+        published = self.policies.published(tenant) if self.policies is not None else None
+        if published is not None:
+            return published
         ref = tenant.policy or self.default_policy
         with self._lock:
             decider = self._deciders.get(ref)
             if decider is None:
                 decider = self._deciders[ref] = self.build_decider(ref)
             return decider
+
+    def seed_policies(self) -> tuple[list[str], list[str]]:
+        """Seed version 1 of every tenant that has no policy version from its policy file
+        (or the default), as `warmline serve` does at start: the names of the tenants seeded,
+        and a line for each whose policy file could not be read (its turns report it)."""
+        seeded: list[str] = []
+        failed: list[str] = []
+        for tenant in self.all_tenants() if self.policies is not None else []:
+            assert self.policies is not None
+            try:
+                if self.policies.seed(tenant) is not None:
+                    seeded.append(tenant.name)
+            except InvalidInput as err:
+                failed.append(f"tenant {tenant.name}: no policy version seeded: {err}")
+        return seeded, failed
+
+    def deciding_decider(self, tenant: Tenant) -> Decider:
+        """The decider a turn is decided with: as `decider_for`, but a tenant with no policy
+        version gets version 1 seeded from its policy file first, so every decision names
+        the version it was made under. Call it outside transactions."""
+        if self.policies is not None:
+            return self.policies.deciding(tenant)
+        return self.decider_for(tenant)
 
 
 def _check_password(password: str) -> None:

@@ -60,7 +60,7 @@ class TurnService:
             ConversationError: bad turns or conversation fields, each located.
         """
         raw_turns, last_id = _new_turns(body)
-        decider = self.tenants.decider_for(tenant)
+        decider = self.tenants.deciding_decider(tenant)
         now = self.clock.now()
         with self.store.transaction() as tx:
             tx.lock_conversation(tenant.id, conversation_id)  # concurrent posts lose nothing
@@ -86,7 +86,7 @@ class TurnService:
         all): None, with nothing written, when this turn escalates or its conversation has
         already — then `post_turns` must run (handoffs, routing and events stay there)."""
         raw_turns, last_id = _new_turns(body)
-        decider = self.tenants.decider_for(tenant)
+        decider = self.tenants.deciding_decider(tenant)
         for _attempt in range(LEAN_ATTEMPTS):
             now = self.clock.now()
             async with turns.turn() as tx:

@@ -115,7 +115,7 @@ async def decide(request: Request, tenant: SupervisorDep, svc: ServicesDep) -> d
     data = await read_json(request, svc)
     check_sizes(data, svc)
     conversation = parse_conversation(data, source="request")
-    decider = svc.tenants.decider_for(tenant)
+    decider = await run_in_threadpool(svc.tenants.deciding_decider, tenant)
     decision = await run_in_threadpool(decider.decide, conversation, now=svc.clock.now())
     return decision.to_dict()
 

@@ -19,7 +19,7 @@ from warmline.adapters.storage.listener import listen_for_events, listen_url
 from warmline.adapters.storage.sqlite_watch import watch_events, watches
 from warmline.bootstrap import Services
 from warmline.service.outbox import OutboxService
-from warmline.web import admin_api, api, events
+from warmline.web import admin_api, api, events, policy_api
 from warmline.web.api_docs import install_api_docs
 from warmline.web.body_limit import BodyLimit
 from warmline.web.dashboard import install_metrics
@@ -144,6 +144,7 @@ def create_app(services: Services, *, sweep: bool = True) -> FastAPI:
 
     app.include_router(api.router)
     app.include_router(admin_api.router)
+    app.include_router(policy_api.router)
     app.include_router(events.router)
     install_desk(app)
     install_api_docs(app)

@@ -60,6 +60,16 @@ TABLE: list[tuple[str, str, str, Any, dict[str, Any]]] = [
      {"username": "newbie", "password": "long-enough-1", "role": "rep"}, ADMIN_ONLY),
     ("PATCH", "/v1/users/{username}", "/v1/users/nobody", {"role": "rep"}, ADMIN_ONLY),
     ("DELETE", "/v1/users/{username}", "/v1/users/nobody", None, ADMIN_ONLY),
+    ("GET", "/v1/policy", "/v1/policy", None, NOT_REP),
+    ("GET", "/v1/policy/draft", "/v1/policy/draft", None, NOT_REP),
+    ("PUT", "/v1/policy/draft", "/v1/policy/draft", {"yaml": "version: 1\n"}, NOT_REP),
+    ("POST", "/v1/policy/check", "/v1/policy/check", {"yaml": "version: 1\n"}, NOT_REP),
+    ("POST", "/v1/policy/publish", "/v1/policy/publish", {}, NOT_REP),
+    ("POST", "/v1/policy/what-if", "/v1/policy/what-if", {"last": 5, "yaml": "version: 1\n"},
+     NOT_REP),
+    ("GET", "/v1/policy/versions", "/v1/policy/versions", None, NOT_REP),
+    ("GET", "/v1/policy/versions/{number}", "/v1/policy/versions/1?diff=1", None, NOT_REP),
+    ("POST", "/v1/policy/rollback/{number}", "/v1/policy/rollback/99", None, NOT_REP),
 ]
 
 
@@ -88,6 +98,19 @@ def test_the_table_covers_every_v1_route_and_metrics(site: Site) -> None:
     documented = {(method.upper(), path) for path, ops in site.app.openapi()["paths"].items()
                   for method in ops if path.startswith("/v1/") or path == "/metrics"}
     assert documented == {(m, route) for m, route, _, _, _ in TABLE}
+
+
+def test_a_policy_change_names_the_desk_user_who_made_it(site: Site) -> None:
+    client, csrf = site.logged_in("sam")
+    published = client.get("/v1/policy").json()
+    saved = client.put("/v1/policy/draft", json={"yaml": published["yaml"], "note": "same"},
+                       headers=csrf)
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["author"] == "user sam"
+    done = client.post("/v1/policy/publish", json={"note": "ok"}, headers=csrf)
+    assert done.json()["published_by"] == "user sam"
+    rep, rep_csrf = site.logged_in("alice")
+    assert rep.post("/v1/policy/rollback/1", headers=rep_csrf).status_code == 403
 
 
 def test_a_rep_cannot_change_another_rep(site: Site) -> None:

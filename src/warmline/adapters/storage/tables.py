@@ -184,3 +184,22 @@ outbox = sa.Table(
     sa.Index(None, "status", "due_at"),
     sa.Index(None, "tenant_id", "status"),
 )
+
+policy_versions = sa.Table(
+    "policy_versions", metadata,
+    _tenant_id(),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("yaml", sa.Text, nullable=False),
+    sa.Column("author", sa.String(200), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("published_by", sa.String(200), nullable=True),
+    sa.Column("published_at", UtcDateTime, nullable=True),
+    sa.PrimaryKeyConstraint("tenant_id", "version"),
+    sa.CheckConstraint("state IN ('draft', 'published', 'retired')", name="state"),
+    # Exactly one published version per tenant: a second is refused by the database.
+    sa.Index("ix_policy_versions_one_published", "tenant_id", unique=True,
+             postgresql_where=sa.text("state = 'published'"),
+             sqlite_where=sa.text("state = 'published'")),
+)

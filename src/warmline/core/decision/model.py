@@ -124,6 +124,10 @@ class Decision:
     """Set when nobody with the chosen queue's skills was signed in: that `queue`, its
     `unstaffed:` choice (`then`: hold | callback | queue) and `to`, the queue it moved to."""
 
+    policy_version: int | None = None
+    """The tenant's policy version this was decided under (None: a policy file, no
+    versions, as `warmline decide` uses)."""
+
     @property
     def is_handoff(self) -> bool:
         return self.action is not Action.CONTINUE
@@ -151,4 +155,6 @@ class Decision:
             out["reasons"] = []
         out["signals"] = dict(self.signals)
         out["latency_ms"] = round(self.latency_ms, 3)
+        if self.policy_version is not None:
+            out["policy_version"] = self.policy_version
         return out

@@ -58,7 +58,7 @@ async def integration_caller(request: Request, platform: str) -> Caller:
         if found is None:
             raise AuthError(f"{platform} request not verified")
         tenant = found
-    decider = await run_in_threadpool(svc.tenants.decider_for, tenant)
+    decider = await run_in_threadpool(svc.tenants.deciding_decider, tenant)
     settings = decider.policy.integrations.get(platform) or Integration(platform=platform)
     return Caller(tenant=tenant, decider=decider, settings=settings, by_api_key=by_key)
 
