@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,14 +77,21 @@ def store(request: pytest.FixtureRequest, emptier: Callable[[SqlStore], None]
     sql.close()
 
 
-@pytest.fixture
-def api(tmp_path: Path, store: Store) -> Iterator[Api]:
+@contextmanager
+def serve_api(tmp_path: Path, store: Store, policy_text: str, **settings: Any) -> Iterator[Api]:
+    """An app on `store` under `policy_text` (tenants acme and globex, each with a key)."""
     policy = tmp_path / "policy.yaml"
-    policy.write_text(POLICY)
+    policy.write_text(policy_text)
     clock = FakeClock()
-    services = build_services(Settings(db="memory:", policy=str(policy)), store=store,
-                              clock=clock)
+    services = build_services(Settings(db="memory:", policy=str(policy), **settings),
+                              store=store, clock=clock)
     key = services.tenants.create_key("acme")
     other = services.tenants.create_key("globex")
     with TestClient(create_app(services, sweep=False)) as client:
         yield Api(client, services, clock, key, other)
+
+
+@pytest.fixture
+def api(tmp_path: Path, store: Store) -> Iterator[Api]:
+    with serve_api(tmp_path, store, POLICY) as found:
+        yield found

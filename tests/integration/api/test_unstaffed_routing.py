@@ -7,15 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
-from warmline.bootstrap import build_services
-from warmline.config import Settings
 from warmline.service.ports import Store
-from warmline.testing import FakeClock
-from warmline.web.app import create_app
 
-from .conftest import Api
+from .conftest import Api, serve_api
 
 POLICY = """
 version: 1
@@ -37,15 +32,8 @@ BUSY_WORDS = "with another customer"
 
 @pytest.fixture
 def api(tmp_path: Path, store: Store) -> Iterator[Api]:
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(POLICY)
-    clock = FakeClock()
-    services = build_services(Settings(db="memory:", policy=str(policy)), store=store,
-                              clock=clock)
-    key = services.tenants.create_key("acme")
-    other = services.tenants.create_key("globex")
-    with TestClient(create_app(services, sweep=False)) as client:
-        yield Api(client, services, clock, key, other)
+    with serve_api(tmp_path, store, POLICY) as found:
+        yield found
 
 
 def rep(api: Api, rep_id: str, skills: list[str], status: str = "available") -> None:
